@@ -1,0 +1,57 @@
+# opa-cosign: OPA with native cosign verification. `make help` lists the targets.
+SHELL        := /usr/bin/env bash
+.SHELLFLAGS  := -eu -o pipefail -c
+OPA_VERSION  := 1.22.2
+COSIGN_N     := 1
+VERSION      := $(OPA_VERSION)-cosign.$(COSIGN_N)
+BIN          := build/opa-cosign
+TOOLS        := build/tools/bin
+GO_LDFLAGS   := -s -w -X github.com/open-policy-agent/opa/v1/version.Version=$(VERSION)
+ADDR         ?= 127.0.0.1:8181
+
+.DEFAULT_GOAL := help
+
+help: ## list the targets
+	@awk 'BEGIN{FS=":.*## "} /^[a-z0-9-]+:.*## /{printf "  %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+build: ## build the static opa-cosign binary into build/
+	CGO_ENABLED=0 go build -trimpath -ldflags '$(GO_LDFLAGS)' -o $(BIN) ./cmd/opa-cosign
+
+run: build bundles ## start the server with the shipped standalone policy on $(ADDR)
+	$(BIN) run --server --addr $(ADDR) --config-file bundles/standalone/config.yaml --bundle build/bundles/standalone.tar.gz
+
+tools: ## install the pinned e2e tools (registry, cosign v2 and v3) into build/tools/bin
+	scripts/tools.sh
+
+test: unit rego-test check-generate e2e ## run every test: unit, Rego, generated-file drift, end to end
+	@echo "all tests passed"
+
+unit: ## Go unit tests (in-process registry, keys generated at test time)
+	go test -count=1 ./...
+
+rego-test: build ## Rego library: fmt, strict check with our capabilities, opa test
+	scripts/rego-check.sh
+
+e2e: build tools ## end-to-end: real Distribution registry, real cosign v2/v3, opa-cosign eval and server
+	go test -count=1 -tags e2e -timeout 30m ./test/e2e/...
+
+generate: build ## regenerate build/capabilities.json and docs/builtins.md
+	$(BIN) capabilities --current > build/capabilities.json
+	go run ./internal/cmd/gendocs > docs/builtins.md
+
+check-generate: generate ## fail when generated files differ from what is committed
+	git diff --exit-code -- build/capabilities.json docs/builtins.md
+
+bundles: build ## build the policy bundles into build/bundles/
+	scripts/bundles.sh
+
+bench: build tools ## benchmarks side by side with their peers (see BENCHMARKS.md)
+	scripts/bench.sh
+
+docker: ## build the container image (needs a Docker engine)
+	docker build -t opa-cosign:$(VERSION) .
+
+clean: ## remove build output (keeps build/capabilities.json)
+	find build -mindepth 1 -maxdepth 1 ! -name capabilities.json -exec rm -rf {} +
+
+.PHONY: help build run tools test unit rego-test e2e generate check-generate bundles bench docker clean

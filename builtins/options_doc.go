@@ -1,0 +1,41 @@
+package builtins
+
+import (
+	"fmt"
+	"strings"
+)
+
+// optionDocs describes each option for docs/builtins.md; a test checks that it
+// covers exactly the options the parser accepts.
+var optionDocs = map[string]string{
+	"key":                                    "PEM public key (ECDSA P-256/P-384, RSA, Ed25519) the signature must verify with.",
+	"annotations":                            "object of strings: signature annotations that must be present with these values (cosign `-a`).",
+	"signature-repository":                   "repository holding the signatures, as `COSIGN_REPOSITORY` (e.g. `ghcr.io/acme/signatures`).",
+	"insecure-ignore-tlog":                   "boolean, default false. Skip the transparency-log check. Otherwise a signature must carry a Rekor SET or bundle entry verified offline against the trust root.",
+	"insecure-ignore-sct":                    "boolean, default false. Accept a keyless certificate without an embedded SCT.",
+	"trusted-root":                           "name of a trust root configured in `plugins.cosign.trust_roots`; default: the Sigstore public-good root embedded in the binary.",
+	"certificate-identity":                   "keyless: the exact certificate identity (SAN: e-mail or URI).",
+	"certificate-identity-regexp":            "keyless: Go RE2 regexp the identity must match; unanchored unless you write `^…$`.",
+	"certificate-oidc-issuer":                "keyless: the exact OIDC issuer.",
+	"certificate-oidc-issuer-regexp":         "keyless: Go RE2 regexp the issuer must match; unanchored unless you write `^…$`.",
+	"certificate-github-workflow-trigger":    "the certificate's GitHub workflow trigger extension must equal this.",
+	"certificate-github-workflow-sha":        "the certificate's GitHub workflow SHA extension must equal this.",
+	"certificate-github-workflow-name":       "the certificate's GitHub workflow name extension must equal this.",
+	"certificate-github-workflow-repository": "the certificate's GitHub workflow repository extension must equal this.",
+	"certificate-github-workflow-ref":        "the certificate's GitHub workflow ref extension must equal this.",
+	"certificate":                            "bring-your-own PKI: PEM signing certificate, validated against `certificate-chain` (legacy signatures).",
+	"certificate-chain":                      "PEM chain, root last. With `certificate`: the chain of that certificate. Alone: the CA the signature's own certificate must chain to (legacy signatures).",
+	"type":                                   "attestations only, required: `slsaprovenance`, `slsaprovenance02`, `slsaprovenance1`, `spdx`, `spdxjson`, `cyclonedx`, `link`, `vuln`, `openvex`, `custom`, or a predicate type URI.",
+}
+
+func optionsDetails(attestation bool) string {
+	var b strings.Builder
+	b.WriteString("| option | meaning |\n|---|---|\n")
+	for _, n := range sortedOptionNames() {
+		if n == "type" && !attestation {
+			continue
+		}
+		fmt.Fprintf(&b, "| `%s` | %s |\n", n, optionDocs[n])
+	}
+	return b.String()
+}

@@ -1,0 +1,45 @@
+package engine
+
+import (
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+)
+
+// InsecureRegistriesEnv lists, comma-separated, the registries reached over
+// plain HTTP when no plugin configuration says otherwise (opa-cosign eval/test).
+const InsecureRegistriesEnv = "OPA_COSIGN_INSECURE_REGISTRIES"
+
+var (
+	current     atomic.Pointer[Engine]
+	defaultOnce sync.Once
+	defaultEng  *Engine
+	defaultErr  error
+)
+
+// Install makes e the engine the built-ins use (the plugin calls it on start
+// and reconfiguration; in-flight calls finish on the engine they started with).
+func Install(e *Engine) { current.Store(e) }
+
+// Current returns the installed engine, or a default one built from the
+// environment when no plugin runs (opa-cosign eval, opa-cosign test).
+func Current() (*Engine, error) {
+	if e := current.Load(); e != nil {
+		return e, nil
+	}
+	defaultOnce.Do(func() { defaultEng, defaultErr = New(DefaultConfig()) })
+	return defaultEng, defaultErr
+}
+
+// DefaultConfig is the configuration without a plugin: defaults plus the
+// registries named in OPA_COSIGN_INSECURE_REGISTRIES.
+func DefaultConfig() Config {
+	var cfg Config
+	for _, h := range strings.Split(os.Getenv(InsecureRegistriesEnv), ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			cfg.Registry.Insecure = append(cfg.Registry.Insecure, h)
+		}
+	}
+	return cfg
+}

@@ -1,0 +1,85 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/sigstore/sigstore-go/pkg/root"
+
+	"github.com/opa-cosign/opa-cosign/internal/reference"
+	"github.com/opa-cosign/opa-cosign/internal/registry"
+	"github.com/opa-cosign/opa-cosign/internal/trust"
+	"github.com/opa-cosign/opa-cosign/internal/verify"
+)
+
+// Defaults of Config.
+const (
+	DefaultTimeout        = 8 * time.Second
+	DefaultMaxConcurrency = 16
+)
+
+// Config configures an Engine.
+type Config struct {
+	Registry       registry.Config
+	TrustRoots     map[string]root.TrustedMaterial // besides the embedded public-good root
+	Timeout        time.Duration                   // per built-in call; default 8s
+	MaxConcurrency int                             // verifications at once; default 16
+	Cache          CacheConfig
+}
+
+// Engine verifies images for the built-ins.
+type Engine struct {
+	cfg      Config
+	reg      *registry.Client
+	verifier *verify.Verifier
+	slots    chan struct{}
+}
+
+// New builds an Engine; it makes no network request.
+func New(cfg Config) (*Engine, error) {
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.MaxConcurrency <= 0 {
+		cfg.MaxConcurrency = DefaultMaxConcurrency
+	}
+	reg, err := registry.New(cfg.Registry)
+	if err != nil {
+		return nil, err
+	}
+	roots, err := trust.NewRoots(cfg.TrustRoots)
+	if err != nil {
+		return nil, err
+	}
+	return &Engine{cfg: cfg, reg: reg, verifier: verify.New(reg, roots), slots: make(chan struct{}, cfg.MaxConcurrency)}, nil
+}
+
+// Registry is the engine's registry client.
+func (e *Engine) Registry() *registry.Client { return e.reg }
+
+// Request is one verification.
+type Request struct {
+	Image   string
+	Options *verify.Options
+	Kind    verify.Kind
+}
+
+// CheckOptions reports misuse that depends on the engine's configuration.
+func (e *Engine) CheckOptions(o *verify.Options) error { return e.verifier.CheckOptions(o) }
+
+// Digest resolves ref to the digest that runs.
+func (e *Engine) Digest(ctx context.Context, ref reference.Reference) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, e.cfg.Timeout)
+	defer cancel()
+	d, err := e.reg.Digest(ctx, ref)
+	if err != nil {
+		return "", fmt.Errorf("resolving digest of %s: %w", ref.Reference, err)
+	}
+	return d.String(), nil
+}
+
+// Verify runs one verification under the engine's deadline.
+func (e *Engine) Verify(ctx context.Context, req Request) *verify.Result {
+	return e.VerifyBatch(ctx, []Request{req})[0]
+}

@@ -1,0 +1,128 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+
+	"github.com/opa-cosign/opa-cosign/internal/reference"
+)
+
+// Client reaches registries. It is safe for concurrent use and meant to live as
+// long as its configuration: connections and bearer tokens are shared by every
+// verification it serves.
+type Client struct {
+	guard    *guard
+	insecure map[string]bool
+	limits   Limits
+	puller   *remote.Puller
+	base     []remote.Option
+}
+
+// New builds a Client from cfg.
+func New(cfg Config) (*Client, error) {
+	limits := cfg.Limits.WithDefaults()
+	g, err := newGuard(cfg, limits)
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{guard: g, insecure: g.insecureHosts, limits: limits}
+	c.base = []remote.Option{
+		remote.WithTransport(g),
+		remote.WithAuthFromKeychain(newKeychain(cfg.DockerConfig)),
+		remote.WithUserAgent("opa-cosign"),
+		// Retries belong to the caller's deadline, not to the library.
+		remote.WithRetryBackoff(remote.Backoff{Steps: 1}),
+	}
+	c.puller, err = remote.NewPuller(c.base...)
+	if err != nil {
+		return nil, fmt.Errorf("creating registry puller: %w", err)
+	}
+	return c, nil
+}
+
+// Limits returns the limits in force.
+func (c *Client) Limits() Limits { return c.limits }
+
+// OnRequest registers an observer of every registry round trip (for metrics).
+// It must be called before the client is used.
+func (c *Client) OnRequest(f func(*http.Request, *http.Response, error)) { c.guard.onRequest = f }
+
+// RemoteOptions are the go-containerregistry options for one operation under ctx.
+func (c *Client) RemoteOptions(ctx context.Context) []remote.Option {
+	return append(c.base[:len(c.base):len(c.base)], remote.WithContext(ctx), remote.Reuse(c.puller))
+}
+
+// Repo is r's repository as go-containerregistry addresses it, with plain HTTP
+// allowed only for hosts marked insecure.
+func (c *Client) Repo(r reference.Reference) (name.Repository, error) {
+	var opts []name.Option
+	if c.insecure[strings.ToLower(r.Registry)] || c.insecure[strings.ToLower(r.Repo().RegistryStr())] {
+		opts = append(opts, name.Insecure)
+	}
+	return name.NewRepository(r.Repo().Name(), append(opts, name.StrictValidation)...)
+}
+
+// DigestRef is r's repository at digest d.
+func (c *Client) DigestRef(r reference.Reference, d v1.Hash) (name.Digest, error) {
+	repo, err := c.Repo(r)
+	if err != nil {
+		return name.Digest{}, err
+	}
+	return repo.Digest(d.String()), nil
+}
+
+// Digest resolves r to the digest that runs: the reference's own digest when it
+// has one (no request), else a HEAD of the tag, else a GET whose body is hashed
+// locally and checked against the registry's claim.
+func (c *Client) Digest(ctx context.Context, r reference.Reference) (v1.Hash, error) {
+	if r.Digest != "" {
+		return v1.NewHash(r.Digest)
+	}
+	repo, err := c.Repo(r)
+	if err != nil {
+		return v1.Hash{}, err
+	}
+	tag := repo.Tag(r.Tag)
+	desc, err := c.puller.Head(ctx, tag)
+	if err == nil {
+		return desc.Digest, nil
+	}
+	if IsNotFound(err) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return v1.Hash{}, err
+	}
+	got, err := c.puller.Get(ctx, tag)
+	if err != nil {
+		return v1.Hash{}, err
+	}
+	return got.Digest, nil
+}
+
+// IsNotFound reports whether err is a registry 404.
+func IsNotFound(err error) bool {
+	var terr *transport.Error
+	return errors.As(err, &terr) && terr.StatusCode == http.StatusNotFound
+}
+
+// IsUnauthorized reports whether err is a registry 401 or 403.
+func IsUnauthorized(err error) bool {
+	var terr *transport.Error
+	return errors.As(err, &terr) && (terr.StatusCode == http.StatusUnauthorized || terr.StatusCode == http.StatusForbidden)
+}
+
+// NamedRepo parses a repository name given by the user (e.g. a
+// signature-repository), with the same insecure rules as image references.
+func (c *Client) NamedRepo(s string) (name.Repository, error) {
+	r, err := reference.Parse(s + ":latest")
+	if err != nil {
+		return name.Repository{}, err
+	}
+	return c.Repo(r)
+}

@@ -1,0 +1,71 @@
+package registry
+
+import (
+	"net/http"
+	"time"
+)
+
+// Config configures a Client. The zero value is usable: TLS only, credentials
+// from DOCKER_CONFIG or ~/.docker, default limits.
+type Config struct {
+	// Insecure lists registry hosts (host[:port]) reached over plain HTTP or
+	// with unverified TLS. Nothing is insecure unless listed.
+	Insecure []string
+	// DockerConfig is the directory of a docker config.json; default
+	// DOCKER_CONFIG, then ~/.docker.
+	DockerConfig string
+	// CAFile is a PEM bundle trusted in addition to the system roots.
+	CAFile string
+	// Limits bound what a registry may make us read.
+	Limits Limits
+	// Transport is the base round tripper; default a new http.Transport.
+	// Tests use it to inject faults.
+	Transport http.RoundTripper
+}
+
+// Limits bound the work a hostile registry can cause (THREATS #1-#4, #19).
+type Limits struct {
+	MaxManifestBytes int64 // manifests, indexes and referrer lists; default 4 MiB
+	MaxBlobBytes     int64 // blobs, e.g. signature payloads and bundles; default 1 MiB
+	MaxRedirects     int   // per request; default 3
+	MaxSignatures    int   // signature candidates per image and format; default 32
+	MaxReferrers     int   // referrer descriptors per image; default 64
+}
+
+// Default values for Limits.
+const (
+	DefaultMaxManifestBytes = 4 << 20
+	DefaultMaxBlobBytes     = 1 << 20
+	DefaultMaxRedirects     = 3
+	DefaultMaxSignatures    = 32
+	DefaultMaxReferrers     = 64
+)
+
+// WithDefaults fills unset limits.
+func (l Limits) WithDefaults() Limits {
+	if l.MaxManifestBytes <= 0 {
+		l.MaxManifestBytes = DefaultMaxManifestBytes
+	}
+	if l.MaxBlobBytes <= 0 {
+		l.MaxBlobBytes = DefaultMaxBlobBytes
+	}
+	if l.MaxRedirects <= 0 {
+		l.MaxRedirects = DefaultMaxRedirects
+	}
+	if l.MaxSignatures <= 0 {
+		l.MaxSignatures = DefaultMaxSignatures
+	}
+	if l.MaxReferrers <= 0 {
+		l.MaxReferrers = DefaultMaxReferrers
+	}
+	return l
+}
+
+// defaultTransport is tuned for many small requests to few registries.
+func defaultTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 64
+	t.IdleConnTimeout = 90 * time.Second
+	t.ResponseHeaderTimeout = 30 * time.Second
+	return t
+}

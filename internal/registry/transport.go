@@ -1,0 +1,164 @@
+package registry
+
+import (
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+)
+
+// guard enforces the client's rules on every request, including the ones that
+// go-containerregistry and cosign make on our behalf.
+type guard struct {
+	secure, insecure http.RoundTripper
+	insecureHosts    map[string]bool
+	limits           Limits
+	onRequest        func(*http.Request, *http.Response, error)
+}
+
+func newGuard(cfg Config, limits Limits) (*guard, error) {
+	g := &guard{insecureHosts: map[string]bool{}, limits: limits}
+	for _, h := range cfg.Insecure {
+		g.insecureHosts[strings.ToLower(h)] = true
+	}
+	if cfg.Transport != nil {
+		g.secure, g.insecure = cfg.Transport, cfg.Transport
+		return g, nil
+	}
+	secure := defaultTransport()
+	if cfg.CAFile != "" {
+		pool, err := caPool(cfg.CAFile)
+		if err != nil {
+			return nil, err
+		}
+		secure.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	}
+	insecure := defaultTransport()
+	insecure.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // explicit per-host opt-in
+	g.secure, g.insecure = secure, insecure
+	return g, nil
+}
+
+func caPool(file string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("reading registry CA file: %w", err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("registry CA file %s holds no PEM certificate", file)
+	}
+	return pool, nil
+}
+
+func (g *guard) RoundTrip(req *http.Request) (*http.Response, error) {
+	t := TrackerFrom(req.Context())
+	if t != nil {
+		t.requests.Add(1)
+	}
+	resp, err := g.roundTrip(req, t)
+	if g.onRequest != nil {
+		g.onRequest(req, resp, err)
+	}
+	return resp, err
+}
+
+func (g *guard) roundTrip(req *http.Request, t *Tracker) (*http.Response, error) {
+	host := strings.ToLower(req.URL.Host)
+	insecure := g.insecureHosts[host]
+	if req.URL.Scheme != "https" && !insecure {
+		err := fmt.Errorf("%w to %s: the registry is not marked insecure", ErrInsecureRefused, host)
+		t.fail(err)
+		return nil, err
+	}
+	if n := redirects(req); n > g.limits.MaxRedirects {
+		err := fmt.Errorf("%w: more than %d redirects", ErrLimitExceeded, g.limits.MaxRedirects)
+		t.fail(err)
+		return nil, err
+	}
+	rt := g.secure
+	if insecure {
+		rt = g.insecure
+	}
+	resp, err := rt.RoundTrip(req)
+	if err != nil || req.Method == http.MethodHead {
+		return resp, err
+	}
+	limit, what := g.limits.MaxBlobBytes, "blob"
+	if isManifestPath(req.URL.Path) {
+		limit, what = g.limits.MaxManifestBytes, "manifest"
+	}
+	if resp.ContentLength > limit {
+		resp.Body.Close()
+		err := limitError(what, limit)
+		t.fail(err)
+		return nil, err
+	}
+	body := &limitedBody{rc: resp.Body, left: limit, what: what, limit: limit, tracker: t}
+	if what == "manifest" && resp.StatusCode == http.StatusOK && strings.Contains(req.URL.Path, "/manifests/") {
+		if claimed := resp.Header.Get("Docker-Content-Digest"); strings.HasPrefix(claimed, "sha256:") {
+			body.claimed, body.hash = claimed, sha256.New()
+		}
+	}
+	resp.Body = body
+	return resp, nil
+}
+
+// redirects counts the hops that led to req.
+func redirects(req *http.Request) int {
+	n := 0
+	for r := req.Response; r != nil && r.Request != nil; r = r.Request.Response {
+		n++
+	}
+	return n
+}
+
+func isManifestPath(p string) bool {
+	return strings.Contains(p, "/manifests/") || strings.Contains(p, "/referrers/")
+}
+
+// limitedBody fails a read that goes past the limit, and checks at EOF that a
+// manifest hashes to the digest the registry claimed for it.
+type limitedBody struct {
+	rc          io.ReadCloser
+	left, limit int64
+	what        string
+	tracker     *Tracker
+	claimed     string
+	hash        hash.Hash
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	if int64(len(p)) > b.left+1 {
+		p = p[:b.left+1]
+	}
+	n, err := b.rc.Read(p)
+	b.left -= int64(n)
+	if b.left < 0 {
+		lerr := limitError(b.what, b.limit)
+		b.tracker.fail(lerr)
+		return 0, lerr
+	}
+	if b.hash != nil {
+		b.hash.Write(p[:n])
+		if err == io.EOF {
+			if got := "sha256:" + hex.EncodeToString(b.hash.Sum(nil)); got != b.claimed {
+				derr := fmt.Errorf("%w: registry claimed %s, body is %s", ErrDigestMismatch, b.claimed, got)
+				b.tracker.fail(derr)
+				return n, derr
+			}
+		}
+	}
+	return n, err
+}
+
+func (b *limitedBody) Close() error { return b.rc.Close() }

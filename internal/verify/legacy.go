@@ -1,0 +1,197 @@
+package verify
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/secure-systems-lab/go-securesystemslib/dsse"
+	"github.com/sigstore/cosign/v2/pkg/cosign"
+	"github.com/sigstore/cosign/v2/pkg/oci"
+	ociremote "github.com/sigstore/cosign/v2/pkg/oci/remote"
+
+	"github.com/opa-cosign/opa-cosign/internal/registry"
+)
+
+// legacyTag is where cosign v1/v2 store signatures (".sig") or attestations
+// (".att") of a digest: sha256-<hex>.<suffix> in the image's repository or in
+// signature-repository.
+func (v *Verifier) legacyTag(t Target, o *Options, kind Kind) (name.Tag, error) {
+	repo, err := v.reg.Repo(t.Ref)
+	if err != nil {
+		return name.Tag{}, err
+	}
+	if o.SignatureRepository != "" {
+		if repo, err = v.reg.NamedRepo(o.SignatureRepository); err != nil {
+			return name.Tag{}, err
+		}
+	}
+	suffix := "sig"
+	if kind == Attestations {
+		suffix = "att"
+	}
+	return repo.Tag(fmt.Sprintf("%s-%s.%s", t.Digest.Algorithm, t.Digest.Hex, suffix)), nil
+}
+
+// legacy verifies the candidates under the legacy tag, adding the verified ones
+// to res. A missing tag means no candidates.
+func (v *Verifier) legacy(ctx context.Context, t Target, o *Options, co *cosign.CheckOpts, kind Kind, res *Result) ([]candidateOutcome, error) {
+	tag, err := v.legacyTag(t, o, kind)
+	if err != nil {
+		return nil, err
+	}
+	sigs, err := ociremote.Signatures(tag, ociremote.WithRemoteOptions(v.reg.RemoteOptions(ctx)...))
+	if err != nil {
+		return nil, err
+	}
+	list, err := sigs.Get()
+	if err != nil {
+		return nil, err
+	}
+	if max := v.reg.Limits().MaxSignatures; len(list) > max {
+		return nil, fmt.Errorf("%w: %d legacy candidates under %s, at most %d are checked", registry.ErrLimitExceeded, len(list), tag, max)
+	}
+	var outcomes []candidateOutcome
+	for _, sig := range list {
+		if ctx.Err() != nil {
+			return outcomes, ctx.Err()
+		}
+		if err := v.legacyOne(ctx, sig, t.Digest, o, co, kind, res); err != nil {
+			outcomes = append(outcomes, candidateOutcome{format: FormatLegacy, code: classifyCandidate(err, kind), err: err})
+		}
+	}
+	return outcomes, nil
+}
+
+// legacyOne verifies one candidate with cosign, the digest claim and
+// annotations checked by our claim verifier so that their failures are typed.
+func (v *Verifier) legacyOne(ctx context.Context, sig oci.Signature, h v1.Hash, o *Options, base *cosign.CheckOpts, kind Kind, res *Result) error {
+	co := *base
+	co.UseSignedTimestamps = co.TrustedMaterial != nil && len(co.TrustedMaterial.TimestampingAuthorities()) > 0
+	var statement *statement
+	co.ClaimVerifier = func(sig oci.Signature, h v1.Hash, _ map[string]any) error {
+		if kind == Attestations {
+			st, err := legacyStatement(sig, h)
+			statement = st
+			return err
+		}
+		return signatureClaims(sig, h, o.Annotations)
+	}
+	run := func(co *cosign.CheckOpts) error {
+		var err error
+		if kind == Attestations {
+			_, err = cosign.VerifyBlobAttestation(ctx, sig, h, co)
+		} else {
+			_, err = cosign.VerifyImageSignature(ctx, sig, h, co)
+		}
+		return err
+	}
+	if err := run(&co); err != nil {
+		return diagnoseTlog(err, co, run)
+	}
+	s, err := legacySignature(sig, co.IgnoreTlog)
+	if err != nil {
+		return err
+	}
+	if kind == Signatures {
+		res.Signatures = append(res.Signatures, s)
+		return nil
+	}
+	return addAttestation(res, statement, o, s)
+}
+
+// diagnoseTlog finds the real cause of a failure that cosign reported as a
+// transparency-log failure: it checks the log first, so a signature made with
+// another key and no log entry would otherwise look like a log problem.
+func diagnoseTlog(err error, co cosign.CheckOpts, run func(*cosign.CheckOpts) error) error {
+	if co.IgnoreTlog || !isTlogError(err) {
+		return err
+	}
+	co.IgnoreTlog = true
+	rerr := run(&co)
+	if rerr == nil || strings.Contains(rerr.Error(), "expected a signed timestamp") {
+		return &tlogError{err}
+	}
+	return rerr
+}
+
+// signatureClaims checks that the signed payload names digest h — so a
+// signature copied from another image does not verify (THREATS #8) — and
+// carries the required annotations.
+func signatureClaims(sig oci.Signature, h v1.Hash, want map[string]string) error {
+	if err := cosign.SimpleClaimVerifier(sig, h, nil); err != nil {
+		return &digestClaimError{err}
+	}
+	if len(want) == 0 {
+		return nil
+	}
+	p, err := sig.Payload()
+	if err != nil {
+		return err
+	}
+	var sci struct {
+		Optional map[string]any `json:"optional"`
+	}
+	if err := json.Unmarshal(p, &sci); err != nil {
+		return fmt.Errorf("parsing signed payload: %w", err)
+	}
+	return checkAnnotations(want, sci.Optional)
+}
+
+func checkAnnotations(want map[string]string, have map[string]any) error {
+	for k, v := range want {
+		if got, ok := have[k]; !ok || got != v {
+			return &annotationError{key: k, want: v, got: got, present: ok}
+		}
+	}
+	return nil
+}
+
+// legacyStatement parses a legacy attestation's DSSE envelope and checks that
+// its statement names digest h (THREATS #6, #7).
+func legacyStatement(sig oci.Signature, h v1.Hash) (*statement, error) {
+	p, err := sig.Payload()
+	if err != nil {
+		return nil, err
+	}
+	var env dsse.Envelope
+	if err := json.Unmarshal(p, &env); err != nil {
+		return nil, &malformedError{fmt.Errorf("attestation is not a DSSE envelope: %w", err)}
+	}
+	body, err := base64.StdEncoding.DecodeString(env.Payload)
+	if err != nil {
+		return nil, &malformedError{fmt.Errorf("DSSE payload is not base64: %w", err)}
+	}
+	return parseStatement(env.PayloadType, body, h)
+}
+
+// legacySignature describes a verified legacy candidate.
+func legacySignature(sig oci.Signature, ignoreTlog bool) (Signature, error) {
+	s := Signature{Format: FormatLegacy, Annotations: map[string]any{}}
+	if p, err := sig.Payload(); err == nil {
+		var sci struct {
+			Optional map[string]any `json:"optional"`
+		}
+		if json.Unmarshal(p, &sci) == nil && sci.Optional != nil {
+			s.Annotations = sci.Optional
+		}
+	}
+	cert, err := sig.Cert()
+	if err != nil {
+		return s, err
+	}
+	if cert != nil {
+		describeCertificate(&s, cert)
+	}
+	if !ignoreTlog {
+		if b, err := sig.Bundle(); err == nil && b != nil {
+			s.Tlog = &Tlog{LogIndex: b.Payload.LogIndex, IntegratedTime: b.Payload.IntegratedTime}
+		}
+	}
+	return s, nil
+}
+

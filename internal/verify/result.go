@@ -1,0 +1,86 @@
+package verify
+
+// Error codes are stable: policies match on them.
+const (
+	CodeInvalidReference      = "invalid_reference"
+	CodeNotFound              = "not_found"
+	CodeUnauthorized          = "unauthorized"
+	CodeNoSignatures          = "no_signatures"
+	CodeNoMatchingSignatures  = "no_matching_signatures"
+	CodeNoAttestations        = "no_attestations"
+	CodeNoMatchingAttestation = "no_matching_attestations"
+	CodeIdentityMismatch      = "identity_mismatch"
+	CodeAnnotationMismatch    = "annotation_mismatch"
+	CodeTypeMismatch          = "type_mismatch"
+	CodeTlogFailed            = "tlog_verification_failed"
+	CodeSCTFailed             = "sct_verification_failed"
+	CodeCertificateInvalid    = "certificate_verification_failed"
+	CodeUnknownTrustedRoot    = "unknown_trusted_root"
+	CodeLimitExceeded         = "limit_exceeded"
+	CodeTimeout               = "timeout"
+	CodeRegistryError         = "registry_error"
+)
+
+// Formats of a signature.
+const (
+	FormatLegacy = "legacy" // `.sig`/`.att` tag, cosign v1/v2
+	FormatBundle = "bundle" // Sigstore bundle as an OCI referrer, cosign v3
+)
+
+// Result is the outcome of one verification. Verified is true only when at
+// least one signature (or attestation of the requested type) verified.
+type Result struct {
+	Verified     bool
+	Image        string
+	Digest       string
+	Reference    string
+	Signatures   []Signature
+	Attestations []Attestation // attestations only
+	Errors       []Error
+}
+
+// Signature describes one verified signature.
+type Signature struct {
+	Format      string
+	Subject     string            // certificate identity (SAN); "" when key-signed
+	Issuer      string            // OIDC issuer; "" when key-signed
+	Extensions  map[string]string // Fulcio extensions, keyless only
+	Annotations map[string]any
+	Tlog        *Tlog // nil when the transparency log was not checked
+}
+
+// Tlog is the verified transparency-log inclusion of a signature.
+type Tlog struct {
+	LogIndex       int64
+	IntegratedTime int64
+}
+
+// Attestation is one verified in-toto statement of the requested type.
+type Attestation struct {
+	PredicateType string
+	Predicate     any
+	Signature     Signature
+}
+
+// Error is a verification or registry failure, as data.
+type Error struct {
+	Code    string
+	Message string
+}
+
+func (r *Result) fail(code, msg string) *Result {
+	r.Errors = append(r.Errors, Error{Code: code, Message: msg})
+	return r
+}
+
+// Transient reports whether the result failed for a reason that may pass on
+// retry (timeouts, registry errors); such results must never be cached.
+func (r *Result) Transient() bool {
+	for _, e := range r.Errors {
+		switch e.Code {
+		case CodeTimeout, CodeRegistryError, CodeUnauthorized:
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,75 @@
+package plugins
+
+import (
+	"context"
+	"sync"
+
+	"github.com/open-policy-agent/opa/v1/plugins"
+	"github.com/open-policy-agent/opa/v1/runtime"
+
+	"github.com/opa-cosign/opa-cosign/internal/engine"
+)
+
+var registerOnce sync.Once
+
+// Register makes the plugin known to OPA's runtime.
+func Register() {
+	registerOnce.Do(func() { runtime.RegisterPlugin(Name, Factory{}) })
+}
+
+// Factory creates the cosign plugin.
+type Factory struct{}
+
+// Validate parses and checks the config; it has no side effects (OPA may call
+// it more than once).
+func (Factory) Validate(_ *plugins.Manager, raw []byte) (any, error) {
+	return ParseConfig(raw)
+}
+
+// New creates the plugin; its engine is built and installed on Start.
+func (Factory) New(m *plugins.Manager, cfg any) plugins.Plugin {
+	p := &Plugin{manager: m, config: cfg.(*Config)}
+	m.UpdatePluginStatus(Name, &plugins.Status{State: plugins.StateNotReady})
+	return p
+}
+
+// Plugin owns the engine of one configuration.
+type Plugin struct {
+	manager *plugins.Manager
+	mu      sync.Mutex
+	config  *Config
+}
+
+// Start builds the engine and makes the built-ins use it.
+func (p *Plugin) Start(context.Context) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.install(p.config)
+}
+
+// Stop leaves the engine installed: queries still running finish on it, and
+// the next Start (after a config reload) replaces it.
+func (p *Plugin) Stop(context.Context) {
+	p.manager.UpdatePluginStatus(Name, &plugins.Status{State: plugins.StateNotReady})
+}
+
+// Reconfigure swaps in an engine for the new config (discovery updates).
+// In-flight verifications finish on the engine they started with.
+func (p *Plugin) Reconfigure(_ context.Context, cfg any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err := p.install(cfg.(*Config)); err == nil {
+		p.config = cfg.(*Config)
+	}
+}
+
+func (p *Plugin) install(c *Config) error {
+	e, err := engine.New(c.engine)
+	if err != nil {
+		p.manager.UpdatePluginStatus(Name, &plugins.Status{State: plugins.StateErr, Message: err.Error()})
+		return err
+	}
+	engine.Install(e)
+	p.manager.UpdatePluginStatus(Name, &plugins.Status{State: plugins.StateOK})
+	return nil
+}
