@@ -3,6 +3,7 @@ package reference
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -41,7 +42,13 @@ func Parse(ref string) (Reference, error) {
 	}
 	rest, digest, hasDigest := strings.Cut(ref, "@")
 	host, path := splitHost(rest)
-	path, tag := splitTag(path)
+	path, tag, hasTag := splitTag(path)
+	if hasTag && tag == "" {
+		return Reference{}, fmt.Errorf("invalid image reference %q: empty tag", ref)
+	}
+	if err := validatePath(path); err != nil {
+		return Reference{}, fmt.Errorf("invalid image reference %q: %w", ref, err)
+	}
 	if !hasDigest && tag == "" {
 		tag = name.DefaultTag
 	}
@@ -93,12 +100,24 @@ func splitHost(ref string) (host, path string) {
 
 // splitTag separates ":tag" from the last path segment; colons before the last
 // slash belong to the host and were removed already.
-func splitTag(path string) (string, string) {
+func splitTag(path string) (string, string, bool) {
 	i := strings.LastIndex(path, ":")
 	if i < 0 || strings.Contains(path[i:], "/") {
-		return path, ""
+		return path, "", false
 	}
-	return path[:i], path[i+1:]
+	return path[:i], path[i+1:], true
+}
+
+// pathComponent is the distribution spec's grammar for one path segment.
+var pathComponent = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$`)
+
+func validatePath(path string) error {
+	for _, c := range strings.Split(path, "/") {
+		if !pathComponent.MatchString(c) {
+			return fmt.Errorf("repository path component %q is not [a-z0-9] separated by '.', '_', '__' or '-'", c)
+		}
+	}
+	return nil
 }
 
 // Repo is the repository as go-containerregistry addresses it.

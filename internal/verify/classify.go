@@ -87,5 +87,6 @@ func isCertificateError(err error) bool {
 	}
 	msg := err.Error()
 	return strings.Contains(msg, "x509:") || strings.Contains(msg, "certificate has expired") ||
-		strings.Contains(msg, "checking expiry") || strings.Contains(msg, "certificate chain")
+		strings.Contains(msg, "checking expiry") || strings.Contains(msg, "certificate chain") ||
+		strings.Contains(msg, "certificate verification failed")
 }
