@@ -157,4 +157,3 @@ func must(t testing.TB, err error) {
 		t.Fatal(err)
 	}
 }
-

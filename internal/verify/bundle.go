@@ -146,4 +146,3 @@ func bundleSignature(b *sgbundle.Bundle, vr *verify.VerificationResult, st *stat
 	}
 	return s
 }
-

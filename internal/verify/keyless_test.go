@@ -94,4 +94,3 @@ func TestKeyless(t *testing.T) {
 		})
 	}
 }
-

@@ -194,4 +194,3 @@ func legacySignature(sig oci.Signature, ignoreTlog bool) (Signature, error) {
 	}
 	return s, nil
 }
-

@@ -40,24 +40,24 @@ type optionParser func(o *Options, v any) error
 
 // parsers lists every option; an option not here is misuse.
 var parsers = map[string]optionParser{
-	"key":                            parseKey,
-	"annotations":                    parseAnnotations,
-	"signature-repository":           parseSignatureRepository,
-	"insecure-ignore-tlog":           boolOption(func(o *Options, b bool) { o.IgnoreTlog = b }),
-	"insecure-ignore-sct":            boolOption(func(o *Options, b bool) { o.IgnoreSCT = b }),
-	"trusted-root":                   stringOption(func(o *Options, s string) { o.TrustedRoot = s }),
-	"certificate-identity":           stringOption(func(o *Options, s string) { o.Identity.Subject = s }),
-	"certificate-identity-regexp":    stringOption(func(o *Options, s string) { o.Identity.SubjectRegexp = s }),
-	"certificate-oidc-issuer":        stringOption(func(o *Options, s string) { o.Identity.Issuer = s }),
-	"certificate-oidc-issuer-regexp": stringOption(func(o *Options, s string) { o.Identity.IssuerRegexp = s }),
+	"key":                                    parseKey,
+	"annotations":                            parseAnnotations,
+	"signature-repository":                   parseSignatureRepository,
+	"insecure-ignore-tlog":                   boolOption(func(o *Options, b bool) { o.IgnoreTlog = b }),
+	"insecure-ignore-sct":                    boolOption(func(o *Options, b bool) { o.IgnoreSCT = b }),
+	"trusted-root":                           stringOption(func(o *Options, s string) { o.TrustedRoot = s }),
+	"certificate-identity":                   stringOption(func(o *Options, s string) { o.Identity.Subject = s }),
+	"certificate-identity-regexp":            stringOption(func(o *Options, s string) { o.Identity.SubjectRegexp = s }),
+	"certificate-oidc-issuer":                stringOption(func(o *Options, s string) { o.Identity.Issuer = s }),
+	"certificate-oidc-issuer-regexp":         stringOption(func(o *Options, s string) { o.Identity.IssuerRegexp = s }),
 	"certificate-github-workflow-trigger":    stringOption(func(o *Options, s string) { o.Identity.GithubWorkflowTrigger = s }),
 	"certificate-github-workflow-sha":        stringOption(func(o *Options, s string) { o.Identity.GithubWorkflowSHA = s }),
 	"certificate-github-workflow-name":       stringOption(func(o *Options, s string) { o.Identity.GithubWorkflowName = s }),
 	"certificate-github-workflow-repository": stringOption(func(o *Options, s string) { o.Identity.GithubWorkflowRepository = s }),
 	"certificate-github-workflow-ref":        stringOption(func(o *Options, s string) { o.Identity.GithubWorkflowRef = s }),
-	"certificate":                    parseCertificate,
-	"certificate-chain":              parseCertificateChain,
-	"type":                           parseType,
+	"certificate":                            parseCertificate,
+	"certificate-chain":                      parseCertificateChain,
+	"type":                                   parseType,
 }
 
 // OptionNames lists the accepted option names, sorted (for docs and errors).
