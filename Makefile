@@ -35,12 +35,13 @@ rego-test: build ## Rego library: fmt, strict check with our capabilities, opa t
 e2e: build tools ## end-to-end: real Distribution registry, real cosign v2/v3, opa-cosign eval and server
 	go test -count=1 -tags e2e -timeout 30m ./test/e2e/...
 
-generate: build ## regenerate build/capabilities.json and docs/builtins.md
+generate: build ## regenerate build/capabilities.json, docs/builtins.md and the embedded trusted root
+	scripts/gen-trusted-root.sh
 	$(BIN) capabilities --current > build/capabilities.json
 	go run ./internal/cmd/gendocs > docs/builtins.md
 
 check-generate: generate ## fail when generated files differ from what is committed
-	git diff --exit-code -- build/capabilities.json docs/builtins.md
+	git diff --exit-code -- build/capabilities.json docs/builtins.md internal/trust/public-good/trusted_root.json
 
 bundles: build ## build the policy bundles into build/bundles/
 	scripts/bundles.sh
