@@ -23,8 +23,8 @@ var optionDocs = map[string]string{
 	"certificate-github-workflow-name":       "the certificate's GitHub workflow name extension must equal this.",
 	"certificate-github-workflow-repository": "the certificate's GitHub workflow repository extension must equal this.",
 	"certificate-github-workflow-ref":        "the certificate's GitHub workflow ref extension must equal this.",
-	"certificate":                            "bring-your-own PKI: PEM signing certificate, validated against `certificate-chain` (legacy signatures).",
-	"certificate-chain":                      "PEM chain, root last. With `certificate`: the chain of that certificate. Alone: the CA the signature's own certificate must chain to (legacy signatures).",
+	"certificate":                            "bring-your-own PKI: PEM signing certificate, validated against `certificate-chain`; the signature must be made with its key (legacy) or carry exactly this certificate (bundle).",
+	"certificate-chain":                      "PEM chain, intermediates then root. With `certificate`: the chain of that certificate. Alone: the CA the signature's own certificate must chain to. Identity options are optional here. Private CAs usually have no CT log or Rekor: set `insecure-ignore-sct` / `insecure-ignore-tlog` unless the trust root has them.",
 	"type":                                   "attestations only, required: `slsaprovenance`, `slsaprovenance02`, `slsaprovenance1`, `spdx`, `spdxjson`, `cyclonedx`, `link`, `vuln`, `openvex`, `custom`, or a predicate type URI.",
 }
 

@@ -2,6 +2,7 @@ package testutil
 
 import (
 	"bytes"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -29,8 +30,10 @@ const inTotoPayloadType = "application/vnd.in-toto+json"
 // Bundle describes a Sigstore bundle (v0.3, DSSE) to attach as a referrer,
 // as cosign v3 does.
 type Bundle struct {
-	// Signer makes a key-signed bundle without a log entry.
+	// Signer makes a key-signed bundle without a log entry; with Cert, a
+	// certificate-signed one (bring-your-own PKI).
 	Signer signature.Signer
+	Cert   *x509.Certificate
 	// Virtual, Identity and Issuer make a keyless bundle with a Fulcio-style
 	// certificate, a Rekor entry with inclusion proof and a signed timestamp.
 	Virtual          *ca.VirtualSigstore
@@ -62,6 +65,9 @@ func AttachBundle(t testing.TB, d name.Digest, b Bundle) {
 		pb = keylessBundle(t, b, payload)
 	} else {
 		pb = keyBundle(t, b.Signer, payload)
+	}
+	if b.Cert != nil {
+		pb.VerificationMaterial.Content = &protobundle.VerificationMaterial_Certificate{Certificate: &protocommon.X509Certificate{RawBytes: b.Cert.Raw}}
 	}
 	if b.Tamper {
 		env := pb.GetDsseEnvelope()

@@ -101,13 +101,14 @@ func (v *Verifier) bundleOne(t Target, b *sgbundle.Bundle, o *Options, base *cos
 	if ts, err := b.Timestamps(); err == nil && len(ts) > 0 {
 		co.UseSignedTimestamps = true
 	}
-	if co.TrustedMaterial == nil {
-		return false, &certificateModeError{}
-	}
 	var vr *verify.VerificationResult
 	run := func(co *cosign.CheckOpts) error {
-		r, err := cosign.VerifyNewBundle(context.Background(), co, verify.WithArtifactDigest(t.Digest.Algorithm, digest), b)
-		vr = r
+		var err error
+		if o.Certificate != nil {
+			vr, err = v.verifyBundlePKI(b, t, o, co)
+		} else {
+			vr, err = cosign.VerifyNewBundle(context.Background(), co, verify.WithArtifactDigest(t.Digest.Algorithm, digest), b)
+		}
 		return err
 	}
 	if err := run(&co); err != nil {
@@ -122,15 +123,6 @@ func (v *Verifier) bundleOne(t Target, b *sgbundle.Bundle, o *Options, base *cos
 		return false, nil
 	}
 	return false, addAttestation(res, st, o, s)
-}
-
-// certificateModeError: bring-your-own-PKI options are checked by cosign's
-// legacy path; bundles carry Fulcio-style certificates checked against a
-// trusted root.
-type certificateModeError struct{}
-
-func (*certificateModeError) Error() string {
-	return "certificate and certificate-chain apply to legacy signatures; verify bundles with a trusted-root that holds your CA"
 }
 
 // bundleSignature describes a verified bundle.
