@@ -1,0 +1,99 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+)
+
+// keyPair is a cosign key pair made by the real CLI (empty password).
+type keyPair struct{ dir, private, public string }
+
+func newKeyPair(t *testing.T) keyPair {
+	t.Helper()
+	dir := t.TempDir()
+	mustRun(t, dir, []string{"COSIGN_PASSWORD="}, bin(t, "build/tools/bin/cosign-v2"), "generate-key-pair")
+	return keyPair{dir: dir, private: filepath.Join(dir, "cosign.key"), public: filepath.Join(dir, "cosign.pub")}
+}
+
+func (k keyPair) pem(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile(k.public)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// push writes a small random image to host/repo:tag and returns its digest ref.
+func push(t *testing.T, host, repo, tag string) name.Digest {
+	t.Helper()
+	img, err := random.Image(256, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := name.NewTag(host+"/"+repo+":"+tag, name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(ref, img); err != nil {
+		t.Fatal(err)
+	}
+	d, err := img.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ref.Context().Digest(d.String())
+}
+
+// cosign versions and how each signs offline.
+const (
+	v2 = "cosign-v2" // legacy .sig format
+	v3 = "cosign-v3" // Sigstore bundle as an OCI referrer
+)
+
+// sign signs ref with the real CLI, without a transparency-log upload.
+func sign(t *testing.T, version string, k keyPair, ref string, env []string, extra ...string) {
+	t.Helper()
+	args := []string{"sign", "--key", k.private, "--tlog-upload=false", "--allow-insecure-registry", "-y"}
+	if version == v3 {
+		args = append(args, "--use-signing-config=false")
+	}
+	args = append(append(args, extra...), ref)
+	mustRun(t, t.TempDir(), append([]string{"COSIGN_PASSWORD="}, env...), bin(t, "build/tools/bin/"+version), args...)
+}
+
+// cosignVerify is the reference verdict: the real CLI's exit status.
+func cosignVerify(t *testing.T, version string, k keyPair, ref string, ignoreTlog bool, env []string, extra ...string) (bool, string) {
+	t.Helper()
+	args := []string{"verify", "--key", k.public, "--allow-insecure-registry"}
+	if ignoreTlog {
+		args = append(args, "--insecure-ignore-tlog")
+	} else {
+		args = append(args, "--offline")
+	}
+	args = append(append(args, extra...), ref)
+	out, err := run(t, t.TempDir(), env, bin(t, "build/tools/bin/"+version), args...)
+	return err == nil, out
+}
+
+// attest attaches an in-toto attestation of the given type with the real CLI.
+func attest(t *testing.T, version string, k keyPair, ref, typ, predicate string) {
+	t.Helper()
+	dir := t.TempDir()
+	pred := filepath.Join(dir, "predicate.json")
+	if err := os.WriteFile(pred, []byte(predicate), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"attest", "--key", k.private, "--type", typ, "--predicate", pred, "--tlog-upload=false", "--allow-insecure-registry", "-y"}
+	if version == v3 {
+		args = append(args, "--use-signing-config=false")
+	}
+	mustRun(t, dir, []string{"COSIGN_PASSWORD="}, bin(t, "build/tools/bin/"+version), append(args, ref)...)
+}

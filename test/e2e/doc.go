@@ -1,0 +1,5 @@
+// Package e2e tests opa-cosign end to end with real components started by the
+// tests: the CNCF Distribution registry, the cosign v2 and v3 CLIs signing for
+// real, and the opa-cosign binary through `eval` and its HTTP server. It runs
+// with the build tag e2e (`make e2e` installs the tools and builds first).
+package e2e
