@@ -132,4 +132,3 @@ func keyOpts(k keyPair, t *testing.T, extra map[string]any) map[string]any {
 	}
 	return o
 }
-
