@@ -1,0 +1,156 @@
+# METADATA
+# title: Image evaluation
+# description: |
+#   The core shared by every entrypoint: for a list of images and a namespace, find the config rule of each image,
+#   verify all that need it in one cosign.verify_batch call, and decide. Anything undefined — an unparsable
+#   image, a malformed rule, a built-in error — leaves `allowed` false (allow-list style).
+package imagepolicy.evaluate
+
+import rego.v1
+
+import data.imagepolicy.match
+import data.imagepolicy.requirement
+
+# config is the effective config for a namespace: the global verification config with the keys of the most
+# specific matching `namespaces` entry laid over it.
+config(namespace) := object.union(global, overlay) if {
+	global := object.remove(settings, ["namespaces"])
+	overlay := namespace_overlay(namespace)
+}
+
+# settings is data.imagepolicy.config, from a bundle, a kube-mgmt ConfigMap or the data API.
+default settings := {}
+
+settings := data.imagepolicy.config
+
+namespace_overlay(namespace) := top[2] if {
+	found := [[match.specificity(pattern), pattern, value] |
+		some pattern, value in object.get(settings, "namespaces", {})
+		glob.match(pattern, [], namespace)
+	]
+	count(found) > 0
+	top := sort(found)[0]
+} else := {}
+
+# mode is enforce, warn or audit; anything else enforces (fail closed).
+mode(cfg) := m if {
+	m := object.get(cfg, "mode", "enforce")
+	m in {"enforce", "warn", "audit"}
+} else := "enforce"
+
+parsed(img) := {"ok": true, "value": image.parse(img)} if {
+	is_string(img)
+} else := {"ok": false}
+
+# plan lists, per distinct image, its parsed form, rule and requirement.
+plan(images, cfg) := {img: entry |
+	some img in images
+	p := parsed(img)
+	entry := plan_entry(p, cfg)
+}
+
+plan_entry(p, cfg) := {"parsed": p.value, "rule": r, "requirement": requirement.of(r.options)} if {
+	p.ok
+	r := match.rule(cfg, p.value)
+	r.rule == "allow_with_verification"
+} else := {"parsed": p.value, "rule": r} if {
+	p.ok
+	r := match.rule(cfg, p.value)
+} else := {"parsed": null, "rule": {"rule": "none", "host": "", "pattern": ""}}
+
+parsed_or_empty(entry) := entry.parsed if is_object(entry.parsed)
+
+else := {}
+
+# requests are every verification the plan needs, for one batch.
+requests(pl) := [{"image": img, "opts": o} |
+	some img, entry in pl
+	some o in entry.requirement.of
+]
+
+# results maps each request to its result; undefined when the batch fails (misuse), which denies.
+results(reqs) := {reqs[i]: res | some i, res in cosign.verify_batch(reqs)}
+
+# decide evaluates images in namespace.
+decide(images, namespace) := {
+	"mode": mode(cfg),
+	"images": [total_result(img, object.get(pl, [img], null), rs) | some img in images],
+} if {
+	cfg := config(namespace)
+	pl := plan(images, cfg)
+	rs := batch_results(requests(pl))
+}
+
+# A failed batch (misuse of a built-in) leaves no results: every image that needed one is denied, with a reason.
+batch_results(reqs) := r if {
+	count(reqs) > 0
+	r := results(reqs)
+} else := {}
+
+# total_result never leaves an image out: a comprehension would silently drop an undefined element, and an
+# "every image is allowed" check over fewer images would allow (THREATS #20).
+total_result(img, entry, rs) := r if {
+	r := image_result(img, entry, rs)
+} else := {
+	"image": img,
+	"allowed": false,
+	"verified": false,
+	"digest": "",
+	"reference": "",
+	"matched": {"host": "", "pattern": "", "rule": "none"},
+	"reasons": ["the image could not be evaluated"],
+}
+
+image_result(img, entry, _) := object.union(base(img, entry), {"allowed": false, "reasons": ["invalid image reference"]}) if {
+	entry.parsed == null
+}
+
+image_result(img, entry, _) := object.union(base(img, entry), {"allowed": false, "reasons": [sprintf("no rule of the verification config matches %s", [entry.parsed.name])]}) if {
+	entry.parsed != null
+	entry.rule.rule == "none"
+}
+
+image_result(img, entry, _) := object.union(base(img, entry), {"allowed": true, "reasons": []}) if {
+	entry.rule.rule == "allow_without_verification"
+}
+
+image_result(img, entry, rs) := verified_result(img, entry, rs) if {
+	entry.rule.rule == "allow_with_verification"
+}
+
+base(img, entry) := {
+	"image": img,
+	"verified": false,
+	"digest": object.get(parsed_or_empty(entry), "digest", ""),
+	"reference": object.get(parsed_or_empty(entry), "reference", ""),
+	"matched": {"host": entry.rule.host, "pattern": entry.rule.pattern, "rule": entry.rule.rule},
+}
+
+verified_result(img, entry, rs) := object.union(base(img, entry), {
+	"allowed": ok,
+	"verified": ok,
+	"digest": first.digest,
+	"reference": first.reference,
+	"reasons": reasons,
+}) if {
+	own := [res | some o in entry.requirement.of; res := rs[{"image": img, "opts": o}]]
+	count(own) == count(entry.requirement.of)
+	good := [res | some res in own; res.verified == true]
+	ok := count(good) >= entry.requirement.need
+	first := preferred(good, own)
+	reasons := failure_reasons(ok, own, entry.requirement.need, count(good))
+} else := object.union(base(img, entry), {
+	"allowed": false,
+	"reasons": ["verification did not run: malformed options or requirement for this pattern (see the built-in error)"],
+})
+
+preferred(good, _) := good[0] if count(good) > 0
+
+preferred(good, own) := own[0] if count(good) == 0
+
+failure_reasons(true, _, _, _) := []
+
+failure_reasons(false, own, need, got) := array.concat(
+	[sprintf("%d of %d required signers verified", [got, need]) | need > 1],
+	[sprintf("%s: %s", [e.code, e.message]) | some res in own; not res.verified; some e in res.errors],
+)

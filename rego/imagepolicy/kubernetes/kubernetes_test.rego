@@ -1,0 +1,171 @@
+package imagepolicy.kubernetes_test
+
+import rego.v1
+
+import data.imagepolicy.kubernetes
+import data.imagepolicy.kubernetes.images
+import data.imagepolicy.testing
+
+config := {
+	"allow_with_verification": {"ghcr.io": {"acme/*": {"key": "DEV"}}},
+	"allow_without_verification": {"registry.k8s.io": ["pause"]},
+	"exempt_namespaces": ["kube-system", "sandbox-*"],
+	"namespaces": {"dev-*": {"mode": "warn"}, "observe": {"mode": "audit"}},
+}
+
+signed := "ghcr.io/acme/app:v1"
+
+unsigned := "ghcr.io/acme/unsigned:v1"
+
+pinned := sprintf("ghcr.io/acme/app@%s", [testing.digest_of("ghcr.io/acme/app")])
+
+pod_spec(containers, init) := {"containers": [{"name": sprintf("c%d", [i]), "image": img} | some i, img in containers], "initContainers": [{"name": sprintf("init%d", [i]), "image": img} | some i, img in init]}
+
+# workload builds an object of the given kind around a Pod spec.
+workload(kind, spec) := {"metadata": {"name": "w", "namespace": "prod"}, "spec": spec} if kind == "Pod"
+
+workload(kind, spec) := {"metadata": {"name": "w"}, "spec": {"jobTemplate": {"spec": {"template": {"spec": spec}}}}} if kind == "CronJob"
+
+workload(kind, spec) := {"metadata": {"name": "w"}, "template": {"spec": spec}} if kind == "PodTemplate"
+
+workload(kind, spec) := {"metadata": {"name": "w"}, "spec": {"template": {"spec": spec}}} if {
+	not kind in {"Pod", "CronJob", "PodTemplate"}
+}
+
+review(kind, op, ns, obj) := {
+	"apiVersion": "admission.k8s.io/v1",
+	"kind": "AdmissionReview",
+	"request": {
+		"uid": "705ab4f5-6393-11e8-b7cc-42010a800002",
+		"kind": {"group": "", "version": "v1", "kind": kind},
+		"operation": op,
+		"namespace": ns,
+		"object": obj,
+		"oldObject": obj,
+	},
+}
+
+validate(rv) := r if {
+	r := kubernetes.validate with input as rv
+		with data.imagepolicy.config as config
+		with cosign.verify_batch as testing.verify_batch
+}
+
+mutate(rv) := r if {
+	r := kubernetes.mutate with input as rv
+		with data.imagepolicy.config as config
+		with cosign.verify_batch as testing.verify_batch
+}
+
+test_allow_signed_every_kind_create_and_update if {
+	every kind, _ in images.pod_spec {
+		every op in ["CREATE", "UPDATE"] {
+			r := validate(review(kind, op, "prod", workload(kind, pod_spec([signed, "registry.k8s.io/pause:3.9"], [signed]))))
+			r.response == {"uid": "705ab4f5-6393-11e8-b7cc-42010a800002", "allowed": true}
+			r.apiVersion == "admission.k8s.io/v1"
+			r.kind == "AdmissionReview"
+		}
+	}
+}
+
+test_deny_unsigned_init_container_every_kind if {
+	every kind, _ in images.pod_spec {
+		every op in ["CREATE", "UPDATE"] {
+			r := validate(review(kind, op, "prod", workload(kind, pod_spec([signed], [unsigned]))))
+			r.response.allowed == false
+			r.response.status.code == 403
+			r.response.status.message == `init container "init0" image "ghcr.io/acme/unsigned:v1": no_signatures: no signatures found`
+		}
+	}
+}
+
+# THREATS #15: order does not matter.
+test_deny_any_unsigned_container_in_any_order if {
+	every images in [[signed, unsigned], [unsigned, signed]] {
+		not validate(review("Pod", "CREATE", "prod", workload("Pod", pod_spec(images, [])))).response.allowed
+	}
+}
+
+# THREATS #14: kubectl debug adds an ephemeral container through the subresource.
+test_deny_unsigned_ephemeral_container if {
+	obj := workload("Pod", object.union(pod_spec([signed], []), {"ephemeralContainers": [{"name": "debugger", "image": "busybox"}]}))
+	rv := json.patch(review("Pod", "UPDATE", "prod", obj), [{"op": "add", "path": "/request/subResource", "value": "ephemeralcontainers"}])
+	r := validate(rv)
+	not r.response.allowed
+	contains(r.response.status.message, `ephemeral container "debugger" image "busybox"`)
+}
+
+test_deny_unmatched_registry_names_the_container if {
+	r := validate(review("Deployment", "CREATE", "prod", workload("Deployment", pod_spec(["quay.io/x/y:1"], []))))
+	r.response.status.message == `container "c0" image "quay.io/x/y:1": no rule of the verification config matches quay.io/x/y`
+}
+
+test_allow_exempt_namespaces if {
+	every ns in ["kube-system", "sandbox-42"] {
+		validate(review("Pod", "CREATE", ns, workload("Pod", pod_spec([unsigned], [])))).response.allowed
+	}
+}
+
+test_warn_mode_allows_with_warnings if {
+	r := validate(review("Pod", "CREATE", "dev-team", workload("Pod", pod_spec([unsigned], []))))
+	r.response.allowed
+	r.response.warnings == [`container "c0" image "ghcr.io/acme/unsigned:v1": no_signatures: no signatures found`]
+}
+
+test_audit_mode_allows_silently if {
+	r := validate(review("Pod", "CREATE", "observe", workload("Pod", pod_spec([unsigned], []))))
+	r.response == {"uid": "705ab4f5-6393-11e8-b7cc-42010a800002", "allowed": true}
+}
+
+test_allow_other_operations_and_kinds if {
+	validate(review("Pod", "DELETE", "prod", workload("Pod", pod_spec([unsigned], [])))).response.allowed
+	validate(review("ConfigMap", "CREATE", "prod", {"data": {}})).response.allowed
+}
+
+test_deny_when_the_builtin_fails if {
+	r := kubernetes.validate with input as review("Pod", "CREATE", "prod", workload("Pod", pod_spec([signed], [])))
+		with data.imagepolicy.config as config
+		with cosign.verify_batch as testing.failing_batch
+	not r.response.allowed
+}
+
+test_deny_container_without_image if {
+	r := validate(review("Pod", "CREATE", "prod", workload("Pod", {"containers": [{"name": "x"}]})))
+	not r.response.allowed
+}
+
+test_deny_garbage_input if {
+	r := kubernetes.validate with input as {"request": {"uid": "u", "operation": "CREATE", "kind": {"kind": "Pod"}, "object": "nope"}}
+		with data.imagepolicy.config as config
+		with cosign.verify_batch as testing.verify_batch
+	r.response.uid == "u"
+	r.response.allowed == false
+}
+
+test_mutate_pins_verified_images_to_digests if {
+	r := mutate(review("Deployment", "CREATE", "prod", workload("Deployment", pod_spec([signed, "registry.k8s.io/pause:3.9", pinned], [signed]))))
+	r.response.allowed
+	r.response.patchType == "JSONPatch"
+	json.unmarshal(base64.decode(r.response.patch)) == [
+		{"op": "replace", "path": "/spec/template/spec/initContainers/0/image", "value": pinned},
+		{"op": "replace", "path": "/spec/template/spec/containers/0/image", "value": pinned},
+	]
+}
+
+test_mutate_cronjob_path if {
+	r := mutate(review("CronJob", "CREATE", "prod", workload("CronJob", pod_spec([signed], []))))
+	json.unmarshal(base64.decode(r.response.patch))[0].path == "/spec/jobTemplate/spec/template/spec/containers/0/image"
+}
+
+test_mutate_no_patch_for_unverified if {
+	r := mutate(review("Pod", "CREATE", "prod", workload("Pod", pod_spec([unsigned], []))))
+	r.response == {"uid": "705ab4f5-6393-11e8-b7cc-42010a800002", "allowed": true}
+}
+
+test_system_main_is_validate if {
+	rv := review("Pod", "CREATE", "prod", workload("Pod", pod_spec([unsigned], [])))
+	main := data.system.main with input as rv
+		with data.imagepolicy.config as config
+		with cosign.verify_batch as testing.verify_batch
+	main == validate(rv)
+}
