@@ -8,6 +8,7 @@ package imagepolicy.evaluate
 
 import rego.v1
 
+import data.imagepolicy.controls
 import data.imagepolicy.match
 import data.imagepolicy.requirement
 
@@ -58,15 +59,27 @@ plan_entry(p, cfg) := {"parsed": p.value, "rule": r, "requirement": requirement.
 	r := match.rule(cfg, p.value)
 } else := {"parsed": null, "rule": {"rule": "none", "host": "", "pattern": ""}}
 
+both(a, b) if {
+	a
+	b
+} else := false
+
 parsed_or_empty(entry) := entry.parsed if is_object(entry.parsed)
 
 else := {}
 
 # requests are every verification the plan needs, for one batch.
-requests(pl) := [{"image": img, "opts": o} |
-	some img, entry in pl
-	some o in entry.requirement.of
-]
+requests(pl, cfg) := array.concat(
+	[{"image": img, "opts": o} |
+		some img, entry in pl
+		some o in entry.requirement.of
+	],
+	[r |
+		some img, entry in pl
+		entry.parsed != null
+		some r in controls.requests(img, entry, cfg)
+	],
+)
 
 # results maps each request to its result; undefined when the batch fails (misuse), which denies.
 results(reqs) := {reqs[i]: res | some i, res in cosign.verify_batch(reqs)}
@@ -74,12 +87,20 @@ results(reqs) := {reqs[i]: res | some i, res in cosign.verify_batch(reqs)}
 # decide evaluates images in namespace.
 decide(images, namespace) := {
 	"mode": mode(cfg),
-	"images": [total_result(img, object.get(pl, [img], null), rs) | some img in images],
+	"images": [with_controls(total_result(img, object.get(pl, [img], null), rs), object.get(pl, [img], null), cfg, rs) | some img in images],
 } if {
 	cfg := config(namespace)
 	pl := plan(images, cfg)
-	rs := batch_results(requests(pl))
+	rs := batch_results(requests(pl, cfg))
 }
+
+# with_controls adds the controls' violations; an image with any is not allowed. When the controls cannot be
+# evaluated, the image is not allowed either.
+with_controls(r, entry, cfg, rs) := r if {
+	entry.parsed == null
+} else := object.union(r, {"allowed": both(r.allowed == true, count(v) == 0), "reasons": array.concat(r.reasons, v)}) if {
+	v := controls.violations(r.image, entry, cfg, rs)
+} else := object.union(r, {"allowed": false, "reasons": array.concat(r.reasons, ["the image controls could not be evaluated"])})
 
 # A failed batch (misuse of a built-in) leaves no results: every image that needed one is denied, with a reason.
 batch_results(reqs) := r if {

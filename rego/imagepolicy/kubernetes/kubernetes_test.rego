@@ -169,3 +169,37 @@ test_system_main_is_validate if {
 		with cosign.verify_batch as testing.verify_batch
 	main == validate(rv)
 }
+
+annotated(ann, images) := object.union(workload("Pod", pod_spec(images, [])), {"metadata": {"name": "w", "namespace": "prod", "annotations": ann}})
+
+with_annotation_controls(c) := object.union(config, {"controls": c})
+
+validate_with(rv, cfg) := r if {
+	r := kubernetes.validate with input as rv
+		with data.imagepolicy.config as cfg
+		with cosign.verify_batch as testing.verify_batch
+}
+
+test_annotation_template if {
+	cfg := with_annotation_controls({"verification_annotations": {"required": ["image.signature.verified", "image.digest", "image.signature.timestamp"], "exempt_namespaces": ["legacy"]}})
+	good := {"image.signature.verified": "true", "image.digest": testing.digest_of("ghcr.io/acme/app"), "image.signature.timestamp": "2024-01-15T10:30:00Z"}
+	validate_with(review("Pod", "CREATE", "prod", annotated(good, [signed])), cfg).response.allowed
+	missing := validate_with(review("Pod", "CREATE", "prod", annotated({}, [signed])), cfg).response
+	not missing.allowed
+	missing.status.message == "missing required image verification annotations: image.digest, image.signature.timestamp, image.signature.verified"
+	forged := validate_with(review("Pod", "CREATE", "prod", annotated(object.union(good, {"image.signature.verified": "false"}), [signed])), cfg).response
+	forged.status.message == `annotation "image.signature.verified" must be "true"`
+	other := validate_with(review("Pod", "CREATE", "prod", annotated(object.union(good, {"image.digest": "sha256:00"}), [signed])), cfg).response
+	contains(other.status.message, `container "c0" digest`)
+	validate_with(review("Pod", "CREATE", "legacy", annotated({}, [signed])), cfg).response.allowed
+}
+
+test_scan_annotation if {
+	cfg := with_annotation_controls({"scan_annotation": {"annotation": "trivy.scan.result", "max_severity": {"CRITICAL": 0, "high": 1}}})
+	clean := json.marshal({"Results": [{"Vulnerabilities": [{"Severity": "HIGH"}, {"Severity": "LOW"}]}]})
+	validate_with(review("Pod", "CREATE", "prod", annotated({"trivy.scan.result": clean}, [signed])), cfg).response.allowed
+	bad := json.marshal({"Results": [{"Vulnerabilities": [{"Severity": "CRITICAL"}]}]})
+	r := validate_with(review("Pod", "CREATE", "prod", annotated({"trivy.scan.result": bad}, [signed])), cfg).response
+	r.status.message == `scan annotation "trivy.scan.result" reports 1 CRITICAL vulnerabilities, at most 0 allowed`
+	not validate_with(review("Pod", "CREATE", "prod", annotated({}, [signed])), cfg).response.allowed
+}

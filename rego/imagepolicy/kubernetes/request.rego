@@ -8,6 +8,7 @@ package imagepolicy.kubernetes.request
 import rego.v1
 
 import data.imagepolicy.evaluate
+import data.imagepolicy.kubernetes.annotations
 import data.imagepolicy.kubernetes.images
 
 request := input.request
@@ -60,6 +61,11 @@ problems contains msg if {
 	is_string(c.image)
 	not verdicts[c.image]
 	msg := sprintf("%s %q image %q: not evaluated (policy error)", [container_word(c.list), c.name, c.image])
+}
+
+# The annotation controls, when configured, add workload-level problems.
+problems contains msg if {
+	some msg in annotations.problems(request.object, namespace, containers, verdicts, evaluate.config(namespace))
 }
 
 container_word("initContainers") := "init container"

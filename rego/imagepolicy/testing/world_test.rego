@@ -31,7 +31,51 @@ resolve(p) := p.digest if p.digest != ""
 
 resolve(p) := digest_of(p.name) if p.digest == ""
 
-verify_batch(reqs) := [verify_one(r) | some r in reqs]
+verify_batch(reqs) := [verify_any(r) | some r in reqs]
+
+verify_any(r) := verify_attestation(r) if r.attestation == true
+
+else := verify_one(r)
+
+type_uris := {
+	"vuln": "https://cosign.sigstore.dev/attestation/vuln/v1",
+	"slsaprovenance": "https://slsa.dev/provenance/v0.2",
+	"slsaprovenance1": "https://slsa.dev/provenance/v1",
+}
+
+now_rfc3339 := time.format([time.now_ns(), "UTC", "2006-01-02T15:04:05Z07:00"])
+
+old_rfc3339 := time.format([time.now_ns() - ((48 * 3600) * 1000000000), "UTC", "2006-01-02T15:04:05Z07:00"])
+
+# attested maps a digest to its attestations: type, signer, predicate.
+attested := {
+	digest_of("ghcr.io/acme/app"): [
+		{"type": type_uris.vuln, "signer": "DEV", "predicate": {"scanner": {"result": {"summary": {"CRITICAL": 0, "HIGH": 2}}}, "metadata": {"scanFinishedOn": now_rfc3339}}},
+		{"type": type_uris.slsaprovenance1, "signer": "DEV", "predicate": {
+			"buildDefinition": {"externalParameters": {"workflow": {"repository": "https://github.com/acme/app"}}},
+			"runDetails": {"builder": {"id": "https://github.com/actions/runner/github-hosted"}},
+		}},
+	],
+	digest_of("ghcr.io/acme/dev-only"): [
+		{"type": type_uris.vuln, "signer": "DEV", "predicate": {"scanner": {"result": {"Results": [{"Vulnerabilities": [{"Severity": "CRITICAL"}, {"Severity": "HIGH"}]}]}}, "metadata": {"scanFinishedOn": old_rfc3339}}},
+		{"type": type_uris.slsaprovenance, "signer": "DEV", "predicate": {"builder": {"id": "https://evil.example/builder"}, "invocation": {"configSource": {"uri": "git+https://github.com/evil/app"}}}},
+	],
+}
+
+verify_attestation(r) := object.union(common(r), {
+	"verified": count(found) > 0,
+	"signatures": [],
+	"attestations": found,
+	"errors": [{"code": "no_matching_attestations", "message": "none verified"} | count(found) == 0],
+}) if {
+	p := image.parse(r.image)
+	want := object.get(type_uris, r.opts.type, r.opts.type)
+	found := [{"predicate_type": a.type, "predicate": a.predicate, "signature": {"format": "bundle"}} |
+		some a in object.get(attested, resolve(p), [])
+		a.type == want
+		signed_by(r.opts, a.signer)
+	]
+}
 
 verify_one(r) := object.union(common(r), {"verified": true, "signatures": [{"format": "legacy"}], "errors": []}) if {
 	p := image.parse(r.image)
