@@ -59,6 +59,11 @@ plan_entry(p, cfg) := {"parsed": p.value, "rule": r, "requirement": requirement.
 	r := match.rule(cfg, p.value)
 } else := {"parsed": null, "rule": {"rule": "none", "host": "", "pattern": ""}}
 
+# non_empty is a unless it is "", then fallback.
+non_empty(a, _) := a if a != ""
+
+non_empty("", fallback) := fallback
+
 both(a, b) if {
 	a
 	b
@@ -151,7 +156,7 @@ verified_result(img, entry, rs) := object.union(base(img, entry), {
 	"allowed": ok,
 	"verified": ok,
 	"digest": first.digest,
-	"reference": first.reference,
+	"reference": non_empty(first.reference, base(img, entry).reference),
 	"reasons": reasons,
 }) if {
 	own := [res | some o in entry.requirement.of; res := rs[{"image": img, "opts": o}]]
