@@ -56,17 +56,6 @@ func requestKey(r Request) string {
 	return kind + "\x00" + r.Options.Fingerprint() + "\x00" + r.Image
 }
 
-// run verifies one request once a concurrency slot is free.
-func (e *Engine) run(ctx context.Context, r Request) *verify.Result {
-	select {
-	case e.slots <- struct{}{}:
-		defer func() { <-e.slots }()
-	case <-ctx.Done():
-		return timeoutResult(r.Image)
-	}
-	return e.verifier.Verify(ctx, r.Image, r.Options, r.Kind)
-}
-
 func timeoutResult(image string) *verify.Result {
 	return &verify.Result{Image: image, Errors: []verify.Error{{Code: verify.CodeTimeout, Message: "verification did not finish before the deadline"}}}
 }

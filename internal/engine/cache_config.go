@@ -17,3 +17,19 @@ type CacheConfig struct {
 	FailureTTL time.Duration // definitive failures; transient ones are never cached
 	TagTTL     time.Duration // tag → digest
 }
+
+func (c CacheConfig) withDefaults() CacheConfig {
+	if c.MaxEntries <= 0 {
+		c.MaxEntries = DefaultCacheEntries
+	}
+	if c.TTL <= 0 {
+		c.TTL = DefaultCacheTTL
+	}
+	if c.FailureTTL <= 0 {
+		c.FailureTTL = DefaultFailureTTL
+	}
+	if c.TagTTL <= 0 {
+		c.TagTTL = DefaultTagTTL
+	}
+	return c
+}

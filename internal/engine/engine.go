@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sigstore/sigstore-go/pkg/root"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/opa-cosign/opa-cosign/internal/reference"
 	"github.com/opa-cosign/opa-cosign/internal/registry"
@@ -26,6 +27,7 @@ type Config struct {
 	Timeout        time.Duration                   // per built-in call; default 8s
 	MaxConcurrency int                             // verifications at once; default 16
 	Cache          CacheConfig
+	Observer       Observer // metrics; default none
 }
 
 // Engine verifies images for the built-ins.
@@ -34,6 +36,9 @@ type Engine struct {
 	reg      *registry.Client
 	verifier *verify.Verifier
 	slots    chan struct{}
+	cache    *cache
+	flights  singleflight.Group
+	obs      Observer
 }
 
 // New builds an Engine; it makes no network request.
@@ -44,6 +49,10 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.MaxConcurrency <= 0 {
 		cfg.MaxConcurrency = DefaultMaxConcurrency
 	}
+	cfg.Cache = cfg.Cache.withDefaults()
+	if cfg.Observer == nil {
+		cfg.Observer = noObserver{}
+	}
 	reg, err := registry.New(cfg.Registry)
 	if err != nil {
 		return nil, err
@@ -52,7 +61,11 @@ func New(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Engine{cfg: cfg, reg: reg, verifier: verify.New(reg, roots), slots: make(chan struct{}, cfg.MaxConcurrency)}, nil
+	return &Engine{
+		cfg: cfg, reg: reg, verifier: verify.New(reg, roots),
+		slots: make(chan struct{}, cfg.MaxConcurrency),
+		cache: newCache(cfg.Cache, cfg.Observer), obs: cfg.Observer,
+	}, nil
 }
 
 // Registry is the engine's registry client.
@@ -68,15 +81,15 @@ type Request struct {
 // CheckOptions reports misuse that depends on the engine's configuration.
 func (e *Engine) CheckOptions(o *verify.Options) error { return e.verifier.CheckOptions(o) }
 
-// Digest resolves ref to the digest that runs.
+// Digest resolves ref to the digest that runs (through the tag cache).
 func (e *Engine) Digest(ctx context.Context, ref reference.Reference) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, e.cfg.Timeout)
 	defer cancel()
-	d, err := e.reg.Digest(ctx, ref)
-	if err != nil {
-		return "", fmt.Errorf("resolving digest of %s: %w", ref.Reference, err)
+	t, failed := e.resolve(ctx, ref.Reference, ref)
+	if failed != nil {
+		return "", fmt.Errorf("%s: %s", failed.Errors[0].Code, failed.Errors[0].Message)
 	}
-	return d.String(), nil
+	return t.Digest.String(), nil
 }
 
 // Verify runs one verification under the engine's deadline.

@@ -13,6 +13,7 @@ import (
 	"github.com/sigstore/cosign/v2/pkg/cosign"
 	"github.com/sigstore/cosign/v2/pkg/oci"
 	ociremote "github.com/sigstore/cosign/v2/pkg/oci/remote"
+	"github.com/sigstore/cosign/v2/pkg/oci/static"
 
 	"github.com/opa-cosign/opa-cosign/internal/registry"
 )
@@ -59,6 +60,16 @@ func (v *Verifier) legacy(ctx context.Context, t Target, o *Options, co *cosign.
 	for _, sig := range list {
 		if ctx.Err() != nil {
 			return outcomes, ctx.Err()
+		}
+		// Read the payload blob once: cosign, the claim check and the result
+		// all ask for it.
+		sig, err := static.Copy(sig)
+		if err != nil {
+			if ctx.Err() != nil || isTransportRefusal(ctx) {
+				return outcomes, err
+			}
+			outcomes = append(outcomes, candidateOutcome{format: FormatLegacy, code: classifyCandidate(err, kind), err: err})
+			continue
 		}
 		if err := v.legacyOne(ctx, sig, t.Digest, o, co, kind, res); err != nil {
 			outcomes = append(outcomes, candidateOutcome{format: FormatLegacy, code: classifyCandidate(err, kind), err: err})

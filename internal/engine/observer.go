@@ -1,0 +1,19 @@
+package engine
+
+import "time"
+
+// Observer receives the engine's events, for metrics. Implementations must be
+// safe for concurrent use.
+type Observer interface {
+	Verified(result, format string, took time.Duration)
+	Cache(hit bool)
+	CacheEvicted()
+	InFlight(delta int)
+}
+
+type noObserver struct{}
+
+func (noObserver) Verified(string, string, time.Duration) {}
+func (noObserver) Cache(bool)                             {}
+func (noObserver) CacheEvicted()                          {}
+func (noObserver) InFlight(int)                           {}
