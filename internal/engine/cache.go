@@ -1,8 +1,8 @@
 package engine
 
 import (
-	"github.com/hashicorp/golang-lru/v2/expirable"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/hashicorp/golang-lru/v2/expirable"
 
 	"github.com/opa-cosign/opa-cosign/internal/verify"
 )
