@@ -28,16 +28,17 @@ func (Factory) Validate(_ *plugins.Manager, raw []byte) (any, error) {
 
 // New creates the plugin; its engine is built and installed on Start.
 func (Factory) New(m *plugins.Manager, cfg any) plugins.Plugin {
-	p := &Plugin{manager: m, config: cfg.(*Config)}
+	p := &Plugin{manager: m, config: cfg.(*Config), observer: newMetrics(m.PrometheusRegister())}
 	m.UpdatePluginStatus(Name, &plugins.Status{State: plugins.StateNotReady})
 	return p
 }
 
 // Plugin owns the engine of one configuration.
 type Plugin struct {
-	manager *plugins.Manager
-	mu      sync.Mutex
-	config  *Config
+	manager  *plugins.Manager
+	observer engine.Observer
+	mu       sync.Mutex
+	config   *Config
 }
 
 // Start builds the engine and makes the built-ins use it.
@@ -64,7 +65,9 @@ func (p *Plugin) Reconfigure(_ context.Context, cfg any) {
 }
 
 func (p *Plugin) install(c *Config) error {
-	e, err := engine.New(c.engine)
+	cfg := c.engine
+	cfg.Observer = p.observer
+	e, err := engine.New(cfg)
 	if err != nil {
 		p.manager.UpdatePluginStatus(Name, &plugins.Status{State: plugins.StateErr, Message: err.Error()})
 		return err

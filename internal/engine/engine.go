@@ -3,6 +3,8 @@ package engine
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/sigstore/sigstore-go/pkg/root"
@@ -57,6 +59,13 @@ func New(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	reg.OnRequest(func(_ *http.Request, resp *http.Response, err error) {
+		if err != nil || resp == nil {
+			cfg.Observer.RegistryRequest("error")
+			return
+		}
+		cfg.Observer.RegistryRequest(strconv.Itoa(resp.StatusCode))
+	})
 	roots, err := trust.NewRoots(cfg.TrustRoots)
 	if err != nil {
 		return nil, err

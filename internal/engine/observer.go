@@ -9,6 +9,9 @@ type Observer interface {
 	Cache(hit bool)
 	CacheEvicted()
 	InFlight(delta int)
+	// RegistryRequest reports one registry round trip: the HTTP status, or
+	// "error" when none came back.
+	RegistryRequest(status string)
 }
 
 type noObserver struct{}
@@ -17,3 +20,4 @@ func (noObserver) Verified(string, string, time.Duration) {}
 func (noObserver) Cache(bool)                             {}
 func (noObserver) CacheEvicted()                          {}
 func (noObserver) InFlight(int)                           {}
+func (noObserver) RegistryRequest(string)                 {}

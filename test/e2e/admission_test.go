@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -155,5 +156,22 @@ func TestAdmissionThroughServer(t *testing.T) {
 	r := srv.admit(t, "validate", admissionReview("Pod", "CREATE", "dev-team", map[string]any{"spec": podSpec([]string{unsignedTag}, nil)}))
 	if !r.Allowed || len(r.Warnings) != 1 || !strings.Contains(r.Warnings[0], "no_signatures") {
 		t.Fatalf("warn mode: %+v", r)
+	}
+
+	// The plugin's metrics join OPA's /metrics.
+	resp, err := http.Get(srv.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	metrics, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []string{`cosign_verifications_total{format="legacy",result="verified"}`, `cosign_verifications_total{format="bundle",result="verified"}`,
+		`cosign_cache_total{outcome="hit"}`, `cosign_registry_requests_total{status="200"}`, "cosign_verification_duration_seconds_bucket"} {
+		if !strings.Contains(string(metrics), m) {
+			t.Errorf("/metrics lacks %s", m)
+		}
 	}
 }
