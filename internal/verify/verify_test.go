@@ -24,7 +24,9 @@ type world struct {
 	v       *verify.Verifier
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t *testing.T) *world { return newWorldB(t) }
+
+func newWorldB(t testing.TB) *world {
 	t.Helper()
 	vs, err := ca.NewVirtualSigstore()
 	if err != nil {
@@ -40,7 +42,7 @@ func newWorld(t *testing.T) *world {
 	return w
 }
 
-func (w *world) verifier(t *testing.T, insecure []string) *verify.Verifier {
+func (w *world) verifier(t testing.TB, insecure []string) *verify.Verifier {
 	t.Helper()
 	reg, err := registry.New(registry.Config{Insecure: insecure})
 	if err != nil {

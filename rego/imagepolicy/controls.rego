@@ -55,8 +55,8 @@ attestation_request(img, rule) := {"image": img, "opts": object.union(object.get
 requests(img, entry, cfg) := [attestation_request(img, rule) | some rule in attestation_rules(entry, cfg)]
 
 attestation_violations(img, entry, cfg, rs) := [v |
-	some rule in attestation_rules(entry, cfg)
-	v := rule_violation(rule, object.get(rs, [attestation_request(img, rule)], null))
+	some i, rule in attestation_rules(entry, cfg)
+	v := rule_violation(rule, object.get(rs, [["att", img, i]], null))
 ]
 
 # rule_violation is undefined when the rule passes.

@@ -50,14 +50,14 @@ plan(images, cfg) := {img: entry |
 	entry := plan_entry(p, cfg)
 }
 
-plan_entry(p, cfg) := {"parsed": p.value, "rule": r, "requirement": requirement.of(r.options)} if {
+plan_entry(p, cfg) := with_requirement(p.value, match.rule(cfg, p.value)) if {
 	p.ok
-	r := match.rule(cfg, p.value)
-	r.rule == "allow_with_verification"
-} else := {"parsed": p.value, "rule": r} if {
-	p.ok
-	r := match.rule(cfg, p.value)
 } else := {"parsed": null, "rule": {"rule": "none", "host": "", "pattern": ""}}
+
+# with_requirement adds the requirement of a with-verification rule; a malformed one is left out, which denies.
+with_requirement(parsed, r) := {"parsed": parsed, "rule": r, "requirement": requirement.of(r.options)} if {
+	r.rule == "allow_with_verification"
+} else := {"parsed": parsed, "rule": r}
 
 # non_empty is a unless it is "", then fallback.
 non_empty(a, _) := a if a != ""
@@ -73,21 +73,22 @@ parsed_or_empty(entry) := entry.parsed if is_object(entry.parsed)
 
 else := {}
 
-# requests are every verification the plan needs, for one batch.
+# requests are every verification the plan needs, for one batch, each with a small key ([image, option index]
+# or ["att", image, rule index]) under which its result is found: cheaper to hash than the request itself.
 requests(pl, cfg) := array.concat(
-	[{"image": img, "opts": o} |
+	[[[img, i], {"image": img, "opts": o}] |
 		some img, entry in pl
-		some o in entry.requirement.of
+		some i, o in entry.requirement.of
 	],
-	[r |
+	[[["att", img, i], r] |
 		some img, entry in pl
 		entry.parsed != null
-		some r in controls.requests(img, entry, cfg)
+		some i, r in controls.requests(img, entry, cfg)
 	],
 )
 
 # results maps each request to its result; undefined when the batch fails (misuse), which denies.
-results(reqs) := {reqs[i]: res | some i, res in cosign.verify_batch(reqs)}
+results(keyed) := {keyed[i][0]: res | some i, res in cosign.verify_batch([r | some [_, r] in keyed])}
 
 # decide evaluates images in namespace.
 decide(images, namespace) := {
@@ -159,7 +160,7 @@ verified_result(img, entry, rs) := object.union(base(img, entry), {
 	"reference": non_empty(first.reference, base(img, entry).reference),
 	"reasons": reasons,
 }) if {
-	own := [res | some o in entry.requirement.of; res := rs[{"image": img, "opts": o}]]
+	own := [res | some i, _ in entry.requirement.of; res := rs[[img, i]]]
 	count(own) == count(entry.requirement.of)
 	good := [res | some res in own; res.verified == true]
 	ok := count(good) >= entry.requirement.need
