@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -174,6 +175,7 @@ func TestHangingRegistryTimesOut(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, CacheConfig{}, 300*time.Millisecond)
 	f.rt.stall.Store(true)
+	goroutines := runtime.NumGoroutine()
 	start := time.Now()
 	results := f.e.VerifyBatch(context.Background(), []Request{f.request(t, f.image.String()), f.request(t, f.image.Context().Name()+":v1")})
 	if took := time.Since(start); took > 2*time.Second {
@@ -182,6 +184,12 @@ func TestHangingRegistryTimesOut(t *testing.T) {
 	for _, r := range results {
 		if r.Verified || r.Errors[0].Code != verify.CodeTimeout {
 			t.Fatalf("hanging registry: %+v", r)
+		}
+	}
+	// No goroutine is left behind by the abandoned work.
+	for deadline := time.Now().Add(3 * time.Second); runtime.NumGoroutine() > goroutines+2; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d goroutines after the timeout, %d before", runtime.NumGoroutine(), goroutines)
 		}
 	}
 	f.rt.stall.Store(false)

@@ -45,6 +45,9 @@ type Bundle struct {
 	// SubjectDigest is the digest the statement names; default the image's.
 	SubjectDigest *name.Digest
 	Tamper        bool // change the payload after signing
+	// Keyless only: Timestamp adds the virtual TSA's RFC 3161 timestamp;
+	// NoTlog leaves the Rekor entry out.
+	Timestamp, NoTlog bool
 	// RawPayload replaces the statement (for malformed-payload tests).
 	RawPayload []byte
 }
@@ -159,11 +162,24 @@ func keylessBundle(t testing.TB, b Bundle, payload []byte) *protobundle.Bundle {
 		tle.InclusionPromise = &protorekor.InclusionPromise{SignedEntryTimestamp: set}
 		tles = append(tles, tle)
 	}
+	if b.NoTlog {
+		tles = nil
+	}
+	var tsv *protobundle.TimestampVerificationData
+	if b.Timestamp {
+		ts, err := ent.Timestamps()
+		must(t, err)
+		tsv = &protobundle.TimestampVerificationData{}
+		for _, raw := range ts {
+			tsv.Rfc3161Timestamps = append(tsv.Rfc3161Timestamps, &protocommon.RFC3161SignedTimestamp{SignedTimestamp: raw})
+		}
+	}
 	return &protobundle.Bundle{
 		MediaType: "application/vnd.dev.sigstore.bundle.v0.3+json",
 		VerificationMaterial: &protobundle.VerificationMaterial{
-			Content:     &protobundle.VerificationMaterial_Certificate{Certificate: &protocommon.X509Certificate{RawBytes: vc.Certificate().Raw}},
-			TlogEntries: tles,
+			Content:                   &protobundle.VerificationMaterial_Certificate{Certificate: &protocommon.X509Certificate{RawBytes: vc.Certificate().Raw}},
+			TlogEntries:               tles,
+			TimestampVerificationData: tsv,
 		},
 		Content: &protobundle.Bundle_DsseEnvelope{DsseEnvelope: &protodsse.Envelope{
 			Payload: body, PayloadType: env.PayloadType, Signatures: []*protodsse.Signature{{Sig: sig}},
