@@ -17,6 +17,7 @@ BENCH_OUT=$out go run ./test/bench
   echo "The machine is shared and noisy: read the ratios, measured in one run, rather than lone absolute times."
   echo
   cat "$out"
+  cat test/bench/reading.md
 } > BENCHMARKS.md
 rm -f "$out"
 echo "wrote BENCHMARKS.md"
