@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
-	"github.com/google/go-containerregistry/pkg/v1/random"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/opa-cosign/opa-cosign/internal/testutil"
 )
 
 // keyPair is a cosign key pair made by the real CLI (empty password).
@@ -34,22 +34,7 @@ func (k keyPair) pem(t *testing.T) string {
 // push writes a small random image to host/repo:tag and returns its digest ref.
 func push(t *testing.T, host, repo, tag string) name.Digest {
 	t.Helper()
-	img, err := random.Image(256, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref, err := name.NewTag(host+"/"+repo+":"+tag, name.Insecure)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.Write(ref, img); err != nil {
-		t.Fatal(err)
-	}
-	d, err := img.Digest()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ref.Context().Digest(d.String())
+	return testutil.PushImage(t, host, repo, tag)
 }
 
 // cosign versions and how each signs offline.
