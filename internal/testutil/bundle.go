@@ -48,6 +48,8 @@ type Bundle struct {
 	// Keyless only: Timestamp adds the virtual TSA's RFC 3161 timestamp;
 	// NoTlog leaves the Rekor entry out.
 	Timestamp, NoTlog bool
+	// ForeignTlog carries the genuine log entry of another artifact (THREATS #7).
+	ForeignTlog bool
 	// RawPayload replaces the statement (for malformed-payload tests).
 	RawPayload []byte
 }
@@ -145,6 +147,12 @@ func keylessBundle(t testing.TB, b Bundle, payload []byte) *protobundle.Bundle {
 	must(t, err)
 	entries, err := ent.TlogEntries()
 	must(t, err)
+	if b.ForeignTlog {
+		other, err := b.Virtual.AttestAtTime(b.Identity, b.Issuer, []byte(`{"_type":"https://in-toto.io/Statement/v1","subject":[],"predicateType":"x","predicate":{}}`), time.Now(), true)
+		must(t, err)
+		entries, err = other.TlogEntries()
+		must(t, err)
+	}
 	tles := make([]*protorekor.TransparencyLogEntry, 0, len(entries))
 	for _, e := range entries {
 		tle := e.TransparencyLogEntry()

@@ -78,6 +78,9 @@ func TestKeyless(t *testing.T) {
 			}, want{code: verify.CodeCertificateInvalid}},
 		)
 	}
+	cases = append(cases, tc{"bundle/log entry of another artifact", func(t *testing.T, d name.Digest) {
+		testutil.AttachBundle(t, d, testutil.Bundle{Virtual: w.virtual, Identity: identity, Issuer: issuer, ForeignTlog: true})
+	}, base(exact), want{code: verify.CodeTlogFailed}})
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
