@@ -1,32 +1,46 @@
 #!/usr/bin/env bash
 # Installs the end-to-end tools at pinned versions into build/tools/bin, from the
-# Go module proxy only. Idempotent: a tool whose pinned version is already there
-# is not rebuilt (a stamp file records what was installed).
+# Go module proxy only (no other network). Idempotent and fast when up to date:
+# a tool is rebuilt only when the build info embedded in the installed binary
+# (`go version -m`) does not name the pinned package and version.
+#
+# Both cosign majors install a binary called `cosign`; each is built into its
+# own temporary GOBIN and renamed (cosign-v2, cosign-v3), so two runs never
+# race on one file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=$PWD/build/tools/bin
 mkdir -p "$bin"
 
-# name  module@version  installed binary name
+# installed name   package@version
 tools=(
-  "registry  github.com/distribution/distribution/v3/cmd/registry@v3.1.2  registry"
-  "cosign-v2 github.com/sigstore/cosign/v2/cmd/cosign@v2.6.5              cosign"
-  "cosign-v3 github.com/sigstore/cosign/v3/cmd/cosign@v3.1.3              cosign"
-  "crane     github.com/google/go-containerregistry/cmd/crane@v0.22.1      crane"
+  "registry  github.com/distribution/distribution/v3/cmd/registry@v3.1.2"
+  "cosign-v2 github.com/sigstore/cosign/v2/cmd/cosign@v2.6.5"
+  "cosign-v3 github.com/sigstore/cosign/v3/cmd/cosign@v3.1.3"
+  "crane     github.com/google/go-containerregistry/cmd/crane@v0.22.1"
 )
 
+# pinned FILE PKG VERSION: FILE was built from PKG of its module at VERSION.
+pinned() {
+  [[ -x $1 ]] || return 1
+  go version -m "$1" 2>/dev/null | awk -v pkg="$2" -v ver="$3" '
+    $1 == "path" { path = ($2 == pkg) }
+    $1 == "mod"  { mod = ($3 == ver) }
+    END { exit !(path && mod) }'
+}
+
 for t in "${tools[@]}"; do
-  read -r name pkg built <<<"$t"
-  stamp="$bin/.$name.version"
-  if [[ -x "$bin/$name" && "$(cat "$stamp" 2>/dev/null)" == "$pkg" ]]; then
+  read -r name spec <<<"$t"
+  pkg=${spec%@*} version=${spec##*@}
+  if pinned "$bin/$name" "$pkg" "$version"; then
     continue
   fi
-  echo "tools: installing $name ($pkg)"
+  echo "tools: installing $name ($spec)"
   start=$SECONDS
   tmp=$(mktemp -d)
-  GOBIN=$tmp CGO_ENABLED=0 go install -trimpath -ldflags=-s "$pkg"
-  mv "$tmp/$built" "$bin/$name"
+  GOBIN=$tmp CGO_ENABLED=0 go install -trimpath -ldflags=-s "$spec"
+  mv "$tmp/${pkg##*/}" "$bin/$name"
   rm -rf "$tmp"
-  echo "$pkg" >"$stamp"
+  pinned "$bin/$name" "$pkg" "$version" || { echo "tools: $bin/$name is not $spec" >&2; exit 1; }
   echo "tools: $name installed in $((SECONDS - start))s"
 done
