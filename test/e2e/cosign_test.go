@@ -6,10 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-
-	"github.com/google/go-containerregistry/pkg/name"
-
-	"github.com/opa-cosign/opa-cosign/internal/testutil"
 )
 
 // keyPair is a cosign key pair made by the real CLI (empty password).
@@ -29,12 +25,6 @@ func (k keyPair) pem(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return string(b)
-}
-
-// push writes a small random image to host/repo:tag and returns its digest ref.
-func push(t *testing.T, host, repo, tag string) name.Digest {
-	t.Helper()
-	return testutil.PushImage(t, host, repo, tag)
 }
 
 // cosign versions and how each signs offline.

@@ -3,114 +3,163 @@
 package e2e
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 )
 
+// target is what a case verifies: the reference given to both tools, and the
+// digest that reference must resolve to (the image that would run).
+type target struct{ ref, digest string }
+
+// diffCase is one row of the differential table.
+type diffCase struct {
+	name  string
+	setup func(t *testing.T, repo string) target // pushes and signs
+	opts  func(t *testing.T) map[string]any      // cosign.verify options
+	// The reference verdict: the cosign CLI and how it is called.
+	cli     string
+	cliKey  keyPair
+	cliTlog bool // verify without --insecure-ignore-tlog
+	cliEnv  []string
+	cliArgs []string
+	// Our verdict: verified with signatures of this format, or this error code.
+	verified bool
+	format   string
+	code     string
+	// Why the CLI's verdict differs from ours, when it does by design, and
+	// what the CLI must say (so that it fails for that reason, not another).
+	cliDiffers, cliSays string
+}
+
 // TestDifferentialWithCosign signs images with the real cosign v2 and v3 CLIs
 // and checks that opa-cosign — through `eval` and through the server's REST
-// API — gives the same verdict as `cosign verify` on the same image and key,
-// with the error code saying why.
+// API, which must agree with each other exactly — gives the same verdict as
+// `cosign verify` on the same reference and key, with the error code saying
+// why, and resolves the reference to the digest that would run.
 func TestDifferentialWithCosign(t *testing.T) {
 	host := startRegistry(t)
 	srv := startServer(t, host)
 	good, bad := newKeyPair(t), newKeyPair(t)
 	sigRepo := host + "/e2e/signatures"
+	sigRepoV3 := host + "/e2e/signatures-v3"
 
-	type tc struct {
-		name string
-		// setup pushes and signs, returning the reference to verify.
-		setup func(t *testing.T, repo string) string
-		opts  func(t *testing.T) map[string]any
-		// cosign CLI used as reference, and how it is called.
-		cli        string
-		cliKey     keyPair
-		cliTlog    bool // verify without --insecure-ignore-tlog
-		cliEnv     []string
-		cliArgs    []string
-		verified   bool
-		code       string
-		cliDiffers string // why the CLI's verdict differs from ours, when it does by design
-	}
-	signed := func(version string, env []string, extra ...string) func(*testing.T, string) string {
-		return func(t *testing.T, repo string) string {
+	// signed pushes an image, signs it by digest and returns the digest ref.
+	signed := func(version string, env []string, extra ...string) func(*testing.T, string) target {
+		return func(t *testing.T, repo string) target {
 			d := push(t, host, repo, "v1")
 			sign(t, version, good, d.String(), env, extra...)
-			return d.String()
+			return target{d.String(), d.DigestStr()}
 		}
 	}
-	byTag := func(version string) func(*testing.T, string) string {
-		return func(t *testing.T, repo string) string {
+	// byTag is signed, verified by tag.
+	byTag := func(version string) func(*testing.T, string) target {
+		return func(t *testing.T, repo string) target {
 			d := push(t, host, repo, "v1")
 			sign(t, version, good, d.String(), nil)
-			return d.Context().Name() + ":v1"
+			return target{d.Context().Name() + ":v1", d.DigestStr()}
 		}
+	}
+	// tagMoved signs the image under :v1, then pushes another image to :v1.
+	tagMoved := func(version string) func(*testing.T, string) target {
+		return func(t *testing.T, repo string) target {
+			d := push(t, host, repo, "v1")
+			sign(t, version, good, d.String(), nil)
+			moved := push(t, host, repo, "v1")
+			return target{d.Context().Name() + ":v1", moved.DigestStr()}
+		}
+	}
+	// tagAndUnsignedDigest names a signed tag and an unsigned digest.
+	tagAndUnsignedDigest := func(version string) func(*testing.T, string) target {
+		return func(t *testing.T, repo string) target {
+			d := push(t, host, repo, "v1")
+			sign(t, version, good, d.String(), nil)
+			u := push(t, host, repo, "other")
+			return target{d.Context().Name() + ":v1@" + u.DigestStr(), u.DigestStr()}
+		}
+	}
+	unsigned := func(t *testing.T, repo string) target {
+		d := push(t, host, repo, "v1")
+		return target{d.String(), d.DigestStr()}
 	}
 	key := func(k keyPair, extra map[string]any) func(*testing.T) map[string]any {
 		return func(t *testing.T) map[string]any { return keyOpts(k, t, extra) }
 	}
-	cases := []tc{
-		{name: "v2 signed, right key", setup: signed(v2, nil), opts: key(good, nil), cli: v2, cliKey: good, verified: true},
+	tlogRequired := func(t *testing.T) map[string]any { return map[string]any{"key": good.pem(t)} }
+	prod := map[string]any{"annotations": map[string]any{"env": "prod"}}
+
+	cases := []diffCase{
+		// cosign v2, legacy .sig signatures.
+		{name: "v2 signed, right key", setup: signed(v2, nil), opts: key(good, nil), cli: v2, cliKey: good, verified: true, format: "legacy"},
 		{name: "v2 signed, wrong key", setup: signed(v2, nil), opts: key(bad, nil), cli: v2, cliKey: bad, code: "no_matching_signatures"},
-		{name: "v2 signed, by tag", setup: byTag(v2), opts: key(good, nil), cli: v2, cliKey: good, verified: true},
-		{name: "unsigned", setup: func(t *testing.T, repo string) string { return push(t, host, repo, "v1").String() },
-			opts: key(good, nil), cli: v2, cliKey: good, code: "no_signatures"},
-		{name: "v2 annotation required and present", setup: signed(v2, nil, "-a", "env=prod"), opts: key(good, map[string]any{"annotations": map[string]any{"env": "prod"}}),
-			cli: v2, cliKey: good, cliArgs: []string{"-a", "env=prod"}, verified: true},
-		{name: "v2 annotation required and different", setup: signed(v2, nil, "-a", "env=dev"), opts: key(good, map[string]any{"annotations": map[string]any{"env": "prod"}}),
+		{name: "v2 signed, by tag", setup: byTag(v2), opts: key(good, nil), cli: v2, cliKey: good, verified: true, format: "legacy"},
+		{name: "unsigned", setup: unsigned, opts: key(good, nil), cli: v2, cliKey: good, code: "no_signatures"},
+		{name: "unsigned, v3 CLI", setup: unsigned, opts: key(good, nil), cli: v3, cliKey: good, code: "no_signatures"},
+		{name: "v2 annotation required and present", setup: signed(v2, nil, "-a", "env=prod"), opts: key(good, prod),
+			cli: v2, cliKey: good, cliArgs: []string{"-a", "env=prod"}, verified: true, format: "legacy"},
+		{name: "v2 annotation required and different", setup: signed(v2, nil, "-a", "env=dev"), opts: key(good, prod),
+			cli: v2, cliKey: good, cliArgs: []string{"-a", "env=prod"}, code: "annotation_mismatch"},
+		{name: "v2 annotation required and absent", setup: signed(v2, nil), opts: key(good, prod),
 			cli: v2, cliKey: good, cliArgs: []string{"-a", "env=prod"}, code: "annotation_mismatch"},
 		{name: "v2 signature in another repository", setup: signed(v2, []string{"COSIGN_REPOSITORY=" + sigRepo}), opts: key(good, map[string]any{"signature-repository": sigRepo}),
-			cli: v2, cliKey: good, cliEnv: []string{"COSIGN_REPOSITORY=" + sigRepo}, verified: true},
+			cli: v2, cliKey: good, cliEnv: []string{"COSIGN_REPOSITORY=" + sigRepo}, verified: true, format: "legacy"},
 		{name: "v2 signature in another repository, not named", setup: signed(v2, []string{"COSIGN_REPOSITORY=" + sigRepo}), opts: key(good, nil),
 			cli: v2, cliKey: good, code: "no_signatures"},
-		{name: "tag moved to an unsigned image after signing", setup: func(t *testing.T, repo string) string {
-			d := push(t, host, repo, "v1")
-			sign(t, v2, good, d.String(), nil)
-			push(t, host, repo, "v1")
-			return d.Context().Name() + ":v1"
-		}, opts: key(good, nil), cli: v2, cliKey: good, code: "no_signatures"},
-		{name: "signed tag with an unsigned digest", setup: func(t *testing.T, repo string) string {
-			d := push(t, host, repo, "v1")
-			sign(t, v2, good, d.String(), nil)
-			u := push(t, host, repo, "other")
-			return d.Context().Name() + ":v1@" + u.DigestStr()
-		}, opts: key(good, nil), cli: v2, cliKey: good, code: "no_signatures"},
-		{name: "v2 signed without tlog, tlog required", setup: signed(v2, nil), opts: func(t *testing.T) map[string]any { return map[string]any{"key": good.pem(t)} },
+		{name: "v2 tag moved to an unsigned image after signing", setup: tagMoved(v2), opts: key(good, nil), cli: v2, cliKey: good, code: "no_signatures"},
+		{name: "v2 signed tag with an unsigned digest", setup: tagAndUnsignedDigest(v2), opts: key(good, nil), cli: v2, cliKey: good, code: "no_signatures"},
+		{name: "v2 signed without tlog, tlog required", setup: signed(v2, nil), opts: tlogRequired,
 			cli: v2, cliKey: good, cliTlog: true, code: "tlog_verification_failed"},
-		{name: "v3 bundle, right key", setup: signed(v3, nil), opts: key(good, nil), cli: v3, cliKey: good, verified: true},
+
+		// cosign v3, Sigstore bundles in the referrers tag fallback.
+		{name: "v3 bundle, right key", setup: signed(v3, nil), opts: key(good, nil), cli: v3, cliKey: good, verified: true, format: "bundle"},
 		{name: "v3 bundle, wrong key", setup: signed(v3, nil), opts: key(bad, nil), cli: v3, cliKey: bad, code: "no_matching_signatures"},
-		{name: "v3 bundle, by tag", setup: byTag(v3), opts: key(good, nil), cli: v3, cliKey: good, verified: true},
-		{name: "v3 bundle without tlog, tlog required", setup: signed(v3, nil), opts: func(t *testing.T) map[string]any { return map[string]any{"key": good.pem(t)} },
+		{name: "v3 bundle, by tag", setup: byTag(v3), opts: key(good, nil), cli: v3, cliKey: good, verified: true, format: "bundle"},
+		{name: "v3 annotation required and present", setup: signed(v3, nil, "-a", "env=prod"), opts: key(good, prod),
+			cli: v3, cliKey: good, cliArgs: []string{"-a", "env=prod"}, verified: true, format: "bundle"},
+		{name: "v3 annotation required and absent", setup: signed(v3, nil), opts: key(good, prod),
+			cli: v3, cliKey: good, cliArgs: []string{"-a", "env=prod"}, code: "annotation_mismatch"},
+		{name: "v3 bundle in another repository", setup: signed(v3, []string{"COSIGN_REPOSITORY=" + sigRepoV3}), opts: key(good, map[string]any{"signature-repository": sigRepoV3}),
+			cli: v3, cliKey: good, cliEnv: []string{"COSIGN_REPOSITORY=" + sigRepoV3}, verified: true, format: "bundle"},
+		{name: "v3 tag moved to an unsigned image after signing", setup: tagMoved(v3), opts: key(good, nil), cli: v3, cliKey: good, code: "no_signatures"},
+		{name: "v3 signed tag with an unsigned digest", setup: tagAndUnsignedDigest(v3), opts: key(good, nil), cli: v3, cliKey: good, code: "no_signatures"},
+		{name: "v3 bundle without tlog, tlog required", setup: signed(v3, nil), opts: tlogRequired,
 			cli: v3, cliKey: good, cliTlog: true, code: "tlog_verification_failed"},
-		{name: "v3 bundle read by the v2 CLI", setup: signed(v3, nil), opts: key(good, nil), cli: v2, cliKey: good, verified: true,
-			cliDiffers: "cosign v2.6 cannot verify a v3 bundle offline (it asks for a trusted root, which a key-signed bundle does not need)"},
-		{name: "both formats, v2 with wrong key and v3 with right key", setup: func(t *testing.T, repo string) string {
+		{name: "v3 bundle read by the v2 CLI", setup: signed(v3, nil), opts: key(good, nil), cli: v2, cliKey: good, verified: true, format: "bundle",
+			cliDiffers: "cosign v2.6 cannot verify a v3 bundle offline (it asks for a trusted root, which a key-signed bundle does not need)",
+			cliSays:    "trusted root is required when using new bundle format"},
+
+		// Both formats on one image.
+		{name: "both formats, v2 with wrong key and v3 with right key", setup: func(t *testing.T, repo string) target {
 			d := push(t, host, repo, "v1")
 			sign(t, v2, bad, d.String(), nil)
 			sign(t, v3, good, d.String(), nil)
-			return d.String()
-		}, opts: key(good, nil), cli: v3, cliKey: good, verified: true},
+			return target{d.String(), d.DigestStr()}
+		}, opts: key(good, nil), cli: v3, cliKey: good, verified: true, format: "bundle"},
 	}
+
 	agreed := 0
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			ref := c.setup(t, "e2e/case"+string(rune('a'+i)))
+			tg := c.setup(t, "e2e/case"+string(rune('a'+i)))
 			opts := c.opts(t)
-			for via, got := range map[string]verdict{"eval": evalVerify(t, host, ref, opts), "server": srv.verify(t, ref, opts)} {
-				if got.Verified != c.verified || (!c.verified && got.code() != c.code) {
-					t.Errorf("%s: verified=%v code=%q, want verified=%v code=%q (%+v)", via, got.Verified, got.code(), c.verified, c.code, got.Errors)
-				}
+			viaEval, viaServer := evalVerify(t, host, tg.ref, opts), srv.verify(t, tg.ref, opts)
+			if !reflect.DeepEqual(viaEval, viaServer) {
+				t.Errorf("eval and server disagree:\n eval:   %+v\n server: %+v", viaEval, viaServer)
 			}
-			cliOK, out := cosignVerify(t, c.cli, c.cliKey, ref, !c.cliTlog, c.cliEnv, c.cliArgs...)
+			c.check(t, viaEval, tg)
+
+			cliOK, out := cosignVerify(t, c.cli, c.cliKey, tg.ref, !c.cliTlog, c.cliEnv, c.cliArgs...)
 			switch {
 			case c.cliDiffers == "" && cliOK != c.verified:
 				t.Errorf("cosign %s verify says %v, opa-cosign says %v:\n%s", c.cli, cliOK, c.verified, tail(out, 1500))
 			case c.cliDiffers != "" && cliOK == c.verified:
 				t.Errorf("documented difference gone (%s): cosign now agrees", c.cliDiffers)
+			case c.cliDiffers != "" && !strings.Contains(out, c.cliSays):
+				t.Errorf("cosign %s verify disagrees, but not with %q:\n%s", c.cli, c.cliSays, tail(out, 1500))
 			case c.cliDiffers == "":
 				agreed++
 			default:
-				t.Logf("differs by design: %s; cosign said: %s", c.cliDiffers, strings.TrimSpace(tail(out, 300)))
+				t.Logf("differs by design: %s; cosign said %q", c.cliDiffers, c.cliSays)
 			}
 		})
 	}
@@ -120,8 +169,33 @@ func TestDifferentialWithCosign(t *testing.T) {
 	}
 }
 
+// check compares one opa-cosign result with the case's expectation.
+func (c diffCase) check(t *testing.T, got verdict, tg target) {
+	t.Helper()
+	if got.Digest != tg.digest {
+		t.Errorf("digest = %s, want %s (what %s runs)", got.Digest, tg.digest, tg.ref)
+	}
+	if !strings.HasSuffix(got.Reference, "@"+tg.digest) {
+		t.Errorf("reference = %s, want one pinned to %s", got.Reference, tg.digest)
+	}
+	if !c.verified {
+		if got.Verified || got.code() != c.code || len(got.Signatures) != 0 {
+			t.Errorf("verified=%v code=%q signatures=%d, want code %q (%+v)", got.Verified, got.code(), len(got.Signatures), c.code, got.Errors)
+		}
+		return
+	}
+	if !got.Verified || len(got.Errors) != 0 || len(got.Signatures) == 0 {
+		t.Fatalf("not verified: %+v", got.Errors)
+	}
+	for _, s := range got.Signatures {
+		if s.Format != c.format {
+			t.Errorf("signature format %q, want %q", s.Format, c.format)
+		}
+	}
+}
+
 // TestPlainHTTPNeedsOptIn: the same signed image, with no registry marked
-// insecure, is never verified.
+// insecure, is never verified — neither by eval nor by the server.
 func TestPlainHTTPNeedsOptIn(t *testing.T) {
 	host := startRegistry(t)
 	k := newKeyPair(t)
@@ -130,8 +204,12 @@ func TestPlainHTTPNeedsOptIn(t *testing.T) {
 	if got := evalVerify(t, host, d.String(), keyOpts(k, t, nil)); !got.Verified {
 		t.Fatalf("with the opt-in: %+v", got)
 	}
-	got := evalVerify(t, "", d.String(), keyOpts(k, t, nil))
-	if got.Verified || got.code() != "registry_error" || !strings.Contains(got.Errors[0].Message, "not marked insecure") {
-		t.Fatalf("without the opt-in: %+v", got)
+	refused := func(via string, got verdict) {
+		if got.Verified || got.code() != "registry_error" || !strings.Contains(got.Errors[0].Message, "not marked insecure") {
+			t.Errorf("%s without the opt-in: %+v", via, got)
+		}
 	}
+	refused("eval", evalVerify(t, "", d.String(), keyOpts(k, t, nil)))
+	refused("eval, another registry marked", evalVerify(t, "127.0.0.1:1", d.String(), keyOpts(k, t, nil)))
+	refused("server", startServer(t, "").verify(t, d.String(), keyOpts(k, t, nil)))
 }

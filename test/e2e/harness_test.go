@@ -5,7 +5,6 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -105,20 +104,4 @@ func mustRun(t *testing.T, dir string, env []string, name string, args ...string
 		t.Fatalf("%s %s: %v\n%s", filepath.Base(name), strings.Join(args, " "), err, out)
 	}
 	return out
-}
-
-// startRegistry starts the Distribution registry with in-memory storage on a
-// free loopback port and returns host:port.
-func startRegistry(t *testing.T) string {
-	t.Helper()
-	port := freePort(t)
-	cfg := filepath.Join(t.TempDir(), "config.yml")
-	conf := fmt.Sprintf("version: 0.1\nlog: {level: warn}\nstorage: {inmemory: {}, delete: {enabled: true}}\nhttp: {addr: 127.0.0.1:%d}\n", port)
-	if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	start(t, bin(t, "build/tools/bin/registry"), nil, "serve", cfg)
-	host := fmt.Sprintf("127.0.0.1:%d", port)
-	waitHTTP(t, "http://"+host+"/v2/")
-	return host
 }

@@ -16,6 +16,7 @@ import (
 type verdict struct {
 	Verified   bool   `json:"verified"`
 	Digest     string `json:"digest"`
+	Reference  string `json:"reference"`
 	Signatures []struct {
 		Format string `json:"format"`
 	} `json:"signatures"`
@@ -44,10 +45,8 @@ func evalVerify(t *testing.T, insecure string, image string, opts map[string]any
 	if err := os.WriteFile(input, in, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var env []string
-	if insecure != "" {
-		env = []string{"OPA_COSIGN_INSECURE_REGISTRIES=" + insecure}
-	}
+	// Set even when empty, so that the caller's environment cannot leak in.
+	env := []string{"OPA_COSIGN_INSECURE_REGISTRIES=" + insecure}
 	out := mustRun(t, dir, env, bin(t, "build/opa-cosign"), "eval", "--strict-builtin-errors", "-f", "raw", "-i", input, "cosign.verify(input.image, input.opts)")
 	var v verdict
 	if err := json.Unmarshal([]byte(out), &v); err != nil {
@@ -56,14 +55,18 @@ func evalVerify(t *testing.T, insecure string, image string, opts map[string]any
 	return v
 }
 
-// server is a running `opa-cosign run --server` with a one-rule policy.
+// server is a running `opa-cosign run --server` with a one-rule policy. With
+// insecure empty, no registry is marked insecure.
 type server struct{ url string }
 
 func startServer(t *testing.T, insecure string) server {
 	t.Helper()
 	dir := t.TempDir()
 	policy := "package e2e\n\nresult := cosign.verify(input.image, input.opts)\n\nattestation := cosign.verify_attestation(input.image, input.opts)\n"
-	config := fmt.Sprintf("plugins:\n  cosign:\n    timeout: 20s\n    registry:\n      insecure: [%q]\n", insecure)
+	config := "plugins:\n  cosign:\n    timeout: 20s\n"
+	if insecure != "" {
+		config += fmt.Sprintf("    registry:\n      insecure: [%q]\n", insecure)
+	}
 	for f, s := range map[string]string{"policy.rego": policy, "config.yaml": config} {
 		if err := os.WriteFile(filepath.Join(dir, f), []byte(s), 0o600); err != nil {
 			t.Fatal(err)
