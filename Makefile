@@ -23,7 +23,10 @@ run: build bundles ## start the server with the shipped standalone policy on $(A
 tools: ## install the pinned e2e tools (registry, cosign v2 and v3) into build/tools/bin
 	scripts/tools.sh
 
-test: unit rego-test check-generate e2e ## run every test: unit, Rego, generated-file drift, end to end
+kube-tools: ## build the pinned kube-apiserver and kubectl into build/tools/bin (about 12 min the first time)
+	scripts/kube-tools.sh
+
+test: unit rego-test check-generate e2e e2e-kubernetes ## run every test: unit, Rego, generated-file drift, end to end
 	@echo "all tests passed"
 
 unit: ## Go unit tests (in-process registry, keys generated at test time)
@@ -35,13 +38,17 @@ rego-test: build ## Rego library: fmt, strict check with our capabilities, opa t
 e2e: build tools ## end-to-end: real Distribution registry, real cosign v2/v3, opa-cosign eval and server
 	go test -count=1 -tags e2e -timeout 30m ./test/e2e/...
 
-generate: build ## regenerate build/capabilities.json, docs/builtins.md and the embedded trusted root
+e2e-kubernetes: build tools kube-tools ## admission end to end: real etcd + kube-apiserver + kubectl, deploy/ manifests (needs Debian's etcd-server)
+	go test -count=1 -tags 'e2e k8s' -run '^TestKubernetes' -timeout 20m -v ./test/e2e/...
+
+generate: build ## regenerate build/capabilities.json, docs/builtins.md, deploy/kubernetes/policy.yaml and the embedded trusted root
 	scripts/gen-trusted-root.sh
+	scripts/gen-deploy.sh
 	$(BIN) capabilities --current > build/capabilities.json
 	go run ./internal/cmd/gendocs > docs/builtins.md
 
 check-generate: generate ## fail when generated files differ from what is committed
-	git diff --exit-code -- build/capabilities.json docs/builtins.md internal/trust/public-good/trusted_root.json
+	git diff --exit-code -- build/capabilities.json docs/builtins.md deploy/kubernetes/policy.yaml internal/trust/public-good/trusted_root.json
 
 bundles: build ## build the policy bundles into build/bundles/
 	scripts/bundles.sh
@@ -55,4 +62,4 @@ docker: ## build the container image (needs a Docker engine)
 clean: ## remove build output (keeps build/capabilities.json)
 	find build -mindepth 1 -maxdepth 1 ! -name capabilities.json -exec rm -rf {} +
 
-.PHONY: help build run tools test unit rego-test e2e generate check-generate bundles bench docker clean
+.PHONY: help build run tools kube-tools test unit rego-test e2e e2e-kubernetes generate check-generate bundles bench docker clean

@@ -46,6 +46,12 @@ func freePort(t *testing.T) int {
 // when the test fails.
 func start(t *testing.T, name string, env []string, args ...string) {
 	t.Helper()
+	startProc(t, name, env, args...)
+}
+
+// startProc is start, returning the process so that a test can stop it early.
+func startProc(t *testing.T, name string, env []string, args ...string) *exec.Cmd {
+	t.Helper()
 	var out bytes.Buffer
 	cmd := exec.Command(name, args...)
 	cmd.Env = append(os.Environ(), env...)
@@ -60,6 +66,7 @@ func start(t *testing.T, name string, env []string, args ...string) {
 			t.Logf("%s output:\n%s", filepath.Base(name), tail(out.String(), 4000))
 		}
 	})
+	return cmd
 }
 
 func tail(s string, n int) string {

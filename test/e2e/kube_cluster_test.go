@@ -1,0 +1,215 @@
+//go:build e2e && k8s
+
+package e2e
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// serving is a loopback TLS identity: a CA and a certificate it issued for
+// 127.0.0.1 and localhost, written out as PEM files.
+type serving struct {
+	caPEM         []byte
+	cert, key, ca string // file paths
+}
+
+func newServing(t *testing.T) serving {
+	t.Helper()
+	dir := t.TempDir()
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	caTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "opa-cosign e2e CA"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caCert, err := x509.ParseCertificate(caDER)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf := &x509.Certificate{
+		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
+		KeyUsage:    x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, DNSNames: []string{"localhost"},
+	}
+	leafDER, err := x509.CreateCertificate(rand.Reader, leaf, caCert, &key.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := serving{
+		caPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
+		cert:  filepath.Join(dir, "tls.crt"), key: filepath.Join(dir, "tls.key"), ca: filepath.Join(dir, "ca.crt"),
+	}
+	writeFile(t, s.ca, string(s.caPEM))
+	writeFile(t, s.cert, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leafDER})))
+	writeFile(t, s.key, string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})))
+	return s
+}
+
+// client trusts only the serving CA.
+func (s serving) client() *http.Client {
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(s.caPEM)
+	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+}
+
+// waitHTTPS polls url with c until it answers 200, or fails after 60 s.
+func waitHTTPS(t *testing.T, c *http.Client, url string) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := c.Get(url); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("%s did not come up", url)
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// cluster is a Kubernetes control plane on loopback: etcd from Debian and the
+// pinned kube-apiserver, with a kubectl of the same version. No controller
+// manager, scheduler or kubelet runs: admission is all this suite needs, and
+// Pods stay Pending.
+type cluster struct {
+	kubeconfig string
+	kubectlBin string
+}
+
+const adminToken = "e2e-admin-token"
+
+func startCluster(t *testing.T) cluster {
+	t.Helper()
+	etcdBin, err := exec.LookPath("etcd")
+	if err != nil {
+		t.Fatal("etcd is missing: install Debian's etcd-server (.ci/run does)")
+	}
+	apiserver := bin(t, "build/tools/bin/kube-apiserver")
+	kubectl := bin(t, "build/tools/bin/kubectl")
+	dir := t.TempDir()
+
+	clientPort, peerPort := freePort(t), freePort(t)
+	etcdURL := fmt.Sprintf("http://127.0.0.1:%d", clientPort)
+	start(t, etcdBin, nil,
+		"--data-dir", filepath.Join(dir, "etcd"), "--name", "e2e",
+		"--listen-client-urls", etcdURL, "--advertise-client-urls", etcdURL,
+		"--listen-peer-urls", fmt.Sprintf("http://127.0.0.1:%d", peerPort),
+		"--initial-advertise-peer-urls", fmt.Sprintf("http://127.0.0.1:%d", peerPort),
+		"--initial-cluster", fmt.Sprintf("e2e=http://127.0.0.1:%d", peerPort))
+	waitHTTP(t, etcdURL+"/health")
+
+	saKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	saFile := filepath.Join(dir, "sa.key")
+	writeFile(t, saFile, string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(saKey)})))
+	tokens := filepath.Join(dir, "tokens.csv")
+	writeFile(t, tokens, adminToken+`,e2e-admin,e2e-admin,"system:masters"`+"\n")
+	tlsID := newServing(t)
+	port := freePort(t)
+	start(t, apiserver, nil,
+		"--etcd-servers", etcdURL,
+		"--bind-address", "127.0.0.1", "--advertise-address", "127.0.0.1", "--secure-port", fmt.Sprint(port),
+		"--cert-dir", filepath.Join(dir, "certs"), "--tls-cert-file", tlsID.cert, "--tls-private-key-file", tlsID.key,
+		"--service-account-issuer", "https://kubernetes.default.svc",
+		"--service-account-key-file", saFile, "--service-account-signing-key-file", saFile,
+		"--token-auth-file", tokens, "--authorization-mode", "RBAC",
+		"--service-cluster-ip-range", "10.96.0.0/16")
+
+	c := cluster{kubeconfig: filepath.Join(dir, "kubeconfig"), kubectlBin: kubectl}
+	writeFile(t, c.kubeconfig, fmt.Sprintf(`apiVersion: v1
+kind: Config
+clusters: [{name: e2e, cluster: {server: "https://127.0.0.1:%d", certificate-authority-data: %s}}]
+users: [{name: admin, user: {token: %s}}]
+contexts: [{name: e2e, context: {cluster: e2e, user: admin}}]
+current-context: e2e
+`, port, base64.StdEncoding.EncodeToString(tlsID.caPEM), adminToken))
+
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		out, err := c.kubectl(t, "", "get", "--raw", "/readyz")
+		if err == nil && strings.TrimSpace(out) == "ok" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("kube-apiserver not ready: %s", out)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	return c
+}
+
+// kubectl runs the pinned kubectl against the cluster with stdin, returning
+// its combined output.
+func (c cluster) kubectl(t *testing.T, stdin string, args ...string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, c.kubectlBin, append([]string{"--kubeconfig", c.kubeconfig}, args...)...)
+	cmd.Stdin = strings.NewReader(stdin)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+func (c cluster) mustKubectl(t *testing.T, stdin string, args ...string) string {
+	t.Helper()
+	out, err := c.kubectl(t, stdin, args...)
+	if err != nil {
+		t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+// namespace creates a namespace and its default ServiceAccount (no controller
+// manager runs to create it, and the ServiceAccount admission plugin needs it).
+func (c cluster) namespace(t *testing.T, name string) {
+	t.Helper()
+	c.mustKubectl(t, "", "create", "namespace", name)
+	c.mustKubectl(t, "", "-n", name, "create", "serviceaccount", "default")
+}

@@ -1,0 +1,143 @@
+//go:build e2e && k8s
+
+package e2e
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// webhook is opa-cosign serving the kubernetes-admission bundle over TLS, as
+// the cluster's admission webhook.
+type webhook struct {
+	cmd        *exec.Cmd
+	url        string // https://127.0.0.1:port
+	diagnostic string // http://127.0.0.1:port
+}
+
+// startWebhook runs opa-cosign with the kubernetes-admission bundle (the
+// library with the bundle's .manifest) carrying verification config cfg, and
+// the shipped server config (deploy/kubernetes/opa-cosign.yaml) with the test
+// registries marked insecure. Then it registers the shipped webhook
+// configurations, pointed at this server by URL.
+func startWebhook(t *testing.T, c cluster, cfg map[string]any, insecure ...string) webhook {
+	t.Helper()
+	dir := t.TempDir()
+	bundle := stageAdmissionBundle(t, cfg)
+
+	serverConfig := shippedObject(t, c, "deploy/kubernetes/opa-cosign.yaml", "ConfigMap", "opa-cosign-server")["data"].(map[string]any)["config.yaml"].(string)
+	const dockerConfig = "docker_config: /etc/opa-cosign/docker"
+	if !strings.Contains(serverConfig, dockerConfig) {
+		t.Fatalf("shipped server config has no %q line to replace:\n%s", dockerConfig, serverConfig)
+	}
+	quoted, _ := json.Marshal(insecure)
+	serverConfig = strings.Replace(serverConfig, dockerConfig, "insecure: "+string(quoted), 1)
+	writeFile(t, filepath.Join(dir, "config.yaml"), serverConfig)
+
+	tlsID := newServing(t)
+	port, diag := freePort(t), freePort(t)
+	w := webhook{url: fmt.Sprintf("https://127.0.0.1:%d", port), diagnostic: fmt.Sprintf("http://127.0.0.1:%d", diag)}
+	w.cmd = startProc(t, bin(t, "build/opa-cosign"), nil, "run", "--server",
+		"--addr", w.url, "--diagnostic-addr", w.diagnostic,
+		"--tls-cert-file", tlsID.cert, "--tls-private-key-file", tlsID.key,
+		"--config-file", filepath.Join(dir, "config.yaml"), "--bundle", bundle)
+	waitHTTP(t, w.diagnostic+"/health?bundles&plugins")
+	waitHTTPS(t, tlsID.client(), w.url+"/health")
+
+	// The shipped webhooks, with the Service reference swapped for this URL.
+	list := shippedList(t, c, "deploy/kubernetes/webhooks/webhooks.yaml")
+	for _, item := range list {
+		for _, h := range item["webhooks"].([]any) {
+			hook := h.(map[string]any)
+			svc := hook["clientConfig"].(map[string]any)["service"].(map[string]any)
+			hook["clientConfig"] = map[string]any{
+				"url":      w.url + svc["path"].(string),
+				"caBundle": base64.StdEncoding.EncodeToString(tlsID.caPEM),
+			}
+		}
+	}
+	b, err := json.Marshal(map[string]any{"apiVersion": "v1", "kind": "List", "items": list})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.mustKubectl(t, string(b), "apply", "-f", "-")
+	return w
+}
+
+// stageAdmissionBundle lays out the kubernetes-admission bundle as
+// scripts/bundles.sh does, with cfg as its data.imagepolicy.config.
+func stageAdmissionBundle(t *testing.T, cfg map[string]any) string {
+	t.Helper()
+	dir := t.TempDir()
+	lib := filepath.Join(repoRoot, "rego")
+	err := filepath.WalkDir(lib, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".rego") || strings.HasSuffix(path, "_test.rego") || strings.Contains(path, "/testing/") {
+			return err
+		}
+		rel, _ := filepath.Rel(lib, path)
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(rel)), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dir, rel), b, 0o600)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	manifest, err := os.ReadFile(filepath.Join(repoRoot, "bundles/kubernetes-admission/.manifest"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, ".manifest"), string(manifest))
+	data, err := json.Marshal(map[string]any{"imagepolicy": map[string]any{"config": cfg}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "data.json"), string(data))
+	return dir
+}
+
+// shippedList reads a manifest file of the repository as JSON objects, through
+// kubectl's own decoder.
+func shippedList(t *testing.T, c cluster, rel string) []map[string]any {
+	t.Helper()
+	out := c.mustKubectl(t, "", "create", "--dry-run=client", "-o", "json", "-f", filepath.Join(repoRoot, rel))
+	// One JSON document per object, or a List.
+	var objects []map[string]any
+	dec := json.NewDecoder(strings.NewReader(out))
+	for dec.More() {
+		var o map[string]any
+		if err := dec.Decode(&o); err != nil {
+			t.Fatalf("%s: %v", rel, err)
+		}
+		if items, ok := o["items"].([]any); ok && o["kind"] == "List" {
+			for _, item := range items {
+				objects = append(objects, item.(map[string]any))
+			}
+			continue
+		}
+		objects = append(objects, o)
+	}
+	return objects
+}
+
+func shippedObject(t *testing.T, c cluster, rel, kind, name string) map[string]any {
+	t.Helper()
+	for _, o := range shippedList(t, c, rel) {
+		if o["kind"] == kind && o["metadata"].(map[string]any)["name"] == name {
+			return o
+		}
+	}
+	t.Fatalf("%s has no %s %s", rel, kind, name)
+	return nil
+}
