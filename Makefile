@@ -35,7 +35,7 @@ unit: ## Go unit tests (in-process registry, keys generated at test time)
 rego-test: build ## Rego library: fmt, strict check with our capabilities, opa test
 	scripts/rego-check.sh
 
-e2e: build tools ## end-to-end: real Distribution registry, real cosign v2/v3, opa-cosign eval and server
+e2e: build tools bundles ## end-to-end: real Distribution registry, real cosign v2/v3, opa-cosign eval and server
 	go test -count=1 -tags e2e -timeout 30m ./test/e2e/...
 
 e2e-kubernetes: build tools kube-tools ## admission end to end: real etcd + kube-apiserver + kubectl, deploy/ manifests (needs Debian's etcd-server)
