@@ -62,6 +62,7 @@ func TestKubernetesAdmission(t *testing.T) {
 		{"wrong key", pod("wrong-key", podSpec([]string{tag("wrong-key")}, nil)), `image "` + tag("wrong-key") + `": no_matching_signatures`},
 		{"tag moved after signing", pod("moved", podSpec([]string{tag("moved")}, nil)), `image "` + tag("moved") + `": no_signatures`},
 		{"tag and digest disagree", pod("mismatch", podSpec([]string{tag("legacy") + "@" + stray.DigestStr()}, nil)), `no_signatures`},
+		{"unsigned before signed", pod("order", podSpec([]string{tag("unsigned"), tag("legacy")}, nil)), `container "c0" image "` + tag("unsigned") + `": no_signatures`},
 		{"unsigned init container", pod("init", podSpec([]string{tag("legacy")}, []string{tag("unsigned")})), `init container "init0" image "` + tag("unsigned") + `": no_signatures`},
 		{"deployment template", workload("Deployment", "apps/v1", "unsigned", podSpec([]string{tag("bundled"), tag("unsigned")}, nil)), `container "c1" image "` + tag("unsigned") + `"`},
 		{"cronjob template", workload("CronJob", "batch/v1", "unsigned", podSpec([]string{tag("unsigned")}, nil)), `container "c0" image "` + tag("unsigned") + `"`},
@@ -89,6 +90,21 @@ func TestKubernetesAdmission(t *testing.T) {
 			denied(t, `ephemeral container "debug-unsigned" image "`+tag("unsigned")+`": no_signatures`)
 		c.run(t, "", "-n", "prod", "debug", "target", "--profile=general", "-c", "debug-signed", "--image="+tag("bundled")).admitted(t)
 		c.wantImages(t, "prod", "pod/target", "{.spec.ephemeralContainers[*].image}", bundled.String())
+	})
+	t.Run("tag re-pointed after admission: pinned, never the new image", func(t *testing.T) {
+		verified := push(t, host, "e2e/repoint", "v1")
+		sign(t, v2, k, verified.String(), nil)
+		c.create(t, "prod", pod("repoint-1", podSpec([]string{tag("repoint")}, nil))).admitted(t)
+		push(t, host, "e2e/repoint", "v1") // an unsigned image takes the tag
+		// Within tag_ttl the tag still resolves to the verified digest, and the
+		// Pod is pinned to it; after, the new digest is unsigned and denied.
+		r := c.create(t, "prod", pod("repoint-2", podSpec([]string{tag("repoint")}, nil)))
+		if r.err == nil {
+			c.wantImages(t, "prod", "pod/repoint-2", "{.spec.containers[*].image}", verified.String())
+		} else {
+			r.denied(t, `image "`+tag("repoint")+`": no_signatures`)
+		}
+		c.wantImages(t, "prod", "pod/repoint-1", "{.spec.containers[*].image}", verified.String())
 	})
 	t.Run("exempt namespace admits unsigned", func(t *testing.T) {
 		c.create(t, "tools", pod("unsigned", podSpec([]string{tag("unsigned")}, nil))).admitted(t)
