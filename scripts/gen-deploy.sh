@@ -9,6 +9,7 @@
 # - ConfigMap opa-cosign-system, mounted as files: API authorization and
 #   readiness, which must be in place before kube-mgmt can load anything.
 set -euo pipefail
+export LC_ALL=C # the same file order, and so the same key order, on every machine
 cd "$(dirname "$0")/.."
 out=deploy/kubernetes/policy.yaml
 
