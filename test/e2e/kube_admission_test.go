@@ -47,6 +47,7 @@ func TestKubernetesAdmission(t *testing.T) {
 	for _, ns := range []string{"prod", "tools", "dev-team"} {
 		c.namespace(t, ns)
 	}
+	c.waitWebhooks(t, "prod", tag("legacy"), legacy.String(), tag("unsigned"))
 
 	t.Run("signed pod admitted and pinned to digests", func(t *testing.T) {
 		r := c.create(t, "prod", pod("signed", podSpec([]string{tag("legacy"), tag("bundled")}, nil)))

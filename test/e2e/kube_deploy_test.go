@@ -73,6 +73,7 @@ func TestKubernetesDeployment(t *testing.T) {
 	b, _ := json.Marshal(map[string]any{"apiVersion": "v1", "kind": "List", "items": list})
 	c.mustKubectl(t, string(b), "apply", "-f", "-")
 	c.namespace(t, "prod")
+	c.waitWebhooks(t, "prod", "", "", "nginx:1.27")
 
 	// The shipped config allows registry.k8s.io/pause without verification and
 	// nothing from Docker Hub; neither needs a registry to decide.

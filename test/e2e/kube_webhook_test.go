@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // webhook is opa-cosign serving the kubernetes-admission bundle over TLS, as
@@ -140,4 +141,36 @@ func shippedObject(t *testing.T, c cluster, rel, kind, name string) map[string]a
 	}
 	t.Fatalf("%s has no %s %s", rel, kind, name)
 	return nil
+}
+
+// waitWebhooks polls with server-side dry runs until the API server applies
+// newly registered webhooks (it learns of them through an informer): until a
+// Deployment of pinnable comes back pinned to pinned (mutating webhook), when
+// pinnable is set, and one of refused is denied (validating webhook).
+func (c cluster) waitWebhooks(t *testing.T, namespace, pinnable, pinned, refused string) {
+	t.Helper()
+	dryRun := func(image string, args ...string) (string, error) {
+		b, err := json.Marshal(workload("Deployment", "apps/v1", "webhook-probe", podSpec([]string{image}, nil)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.kubectl(t, string(b), append([]string{"-n", namespace, "create", "--dry-run=server", "-f", "-"}, args...)...)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		mutating := true
+		if pinnable != "" {
+			out, err := dryRun(pinnable, "-o", "jsonpath={.spec.template.spec.containers[0].image}")
+			mutating = err == nil && out == pinned
+		}
+		out, err := dryRun(refused)
+		validating := err != nil && strings.Contains(out, "denied the request")
+		if mutating && validating {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("webhooks not in effect after 30 s (mutating %v, validating %v): %s", mutating, validating, out)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
