@@ -23,7 +23,7 @@ run: build bundles ## start the server with the shipped standalone policy on $(A
 tools: ## install the pinned e2e tools (registry, cosign v2 and v3) into build/tools/bin
 	scripts/tools.sh
 
-kube-tools: ## build the pinned kube-apiserver and kubectl into build/tools/bin (about 12 min the first time)
+kube-tools: ## build the pinned kube-apiserver and kubectl into build/tools/bin (6-9 min the first time)
 	scripts/kube-tools.sh
 
 test: unit rego-test check-generate e2e e2e-kubernetes ## run every test: unit, Rego, generated-file drift, end to end

@@ -2,7 +2,7 @@
 # Builds the Kubernetes control plane the admission e2e suite runs against:
 # kube-apiserver and a version-matched kubectl, from the pinned tools module in
 # tools/kube (Go module proxy only), into build/tools/bin. The first build takes
-# about 12 minutes on two cores; later runs reuse the binaries when their
+# 6-9 minutes on two cores (measured); later runs reuse the binaries when their
 # embedded build info (`go version -m`) still names the pinned version.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,7 +32,7 @@ for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   ldflags+=" -X $pkg.gitVersion=$k8s_version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
 done
 
-echo "kube-tools: building ${todo[*]} at $k8s_version (about 12 minutes the first time)"
+echo "kube-tools: building ${todo[*]} at $k8s_version (6-9 minutes the first time)"
 start=$SECONDS
 (cd tools/kube && CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$bin/" "${todo[@]}")
 for pkg in "${todo[@]}"; do

@@ -76,12 +76,18 @@ func tail(s string, n int) string {
 	return s
 }
 
-// waitHTTP polls url until it answers 200, or fails after 30 s.
+// waitHTTP polls url until it answers 200, or fails after 60 s.
 func waitHTTP(t *testing.T, url string) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	waitOK(t, http.DefaultClient, url)
+}
+
+// waitOK is waitHTTP with a client of the caller's (TLS trust, for one).
+func waitOK(t *testing.T, c *http.Client, url string) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
-		if resp, err := http.Get(url); err == nil {
+		if resp, err := c.Get(url); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
 				return

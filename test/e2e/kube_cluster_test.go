@@ -4,18 +4,13 @@ package e2e
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/pem"
 	"fmt"
-	"math/big"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -23,86 +18,45 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/opa-cosign/opa-cosign/internal/testutil"
 )
 
-// serving is a loopback TLS identity: a CA and a certificate it issued for
-// 127.0.0.1 and localhost, written out as PEM files.
+// serving is a loopback TLS identity: a CA, and a certificate it issued for
+// 127.0.0.1 and localhost with its key written out as PEM files.
 type serving struct {
-	caPEM         []byte
-	cert, key, ca string // file paths
+	caPEM     []byte
+	cert, key string // file paths
 }
 
 func newServing(t *testing.T) serving {
 	t.Helper()
 	dir := t.TempDir()
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	caTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "opa-cosign e2e CA"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	caCert, err := x509.ParseCertificate(caDER)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf := &x509.Certificate{
-		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
-		KeyUsage:    x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, DNSNames: []string{"localhost"},
-	}
-	leafDER, err := x509.CreateCertificate(rand.Reader, leaf, caCert, &key.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := serving{
-		caPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
-		cert:  filepath.Join(dir, "tls.crt"), key: filepath.Join(dir, "tls.key"), ca: filepath.Join(dir, "ca.crt"),
-	}
-	writeFile(t, s.ca, string(s.caPEM))
-	writeFile(t, s.cert, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leafDER})))
-	writeFile(t, s.key, string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})))
+	ca := testutil.NewCA(t)
+	certPEM, keyPEM := ca.IssueServing(t, "127.0.0.1", "localhost")
+	s := serving{caPEM: []byte(testutil.CertPEM(ca.Root)), cert: filepath.Join(dir, "tls.crt"), key: filepath.Join(dir, "tls.key")}
+	writeFile(t, s.cert, string(certPEM))
+	writeFile(t, s.key, string(keyPEM))
 	return s
 }
 
 // client trusts only the serving CA.
-func (s serving) client() *http.Client {
+func (s serving) client() *http.Client { return trusting(s.caPEM) }
+
+// trusting is an HTTP client that trusts only the CA certificates in caPEM.
+func trusting(caPEM []byte) *http.Client {
 	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(s.caPEM)
+	pool.AppendCertsFromPEM(caPEM)
 	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 }
 
-// waitHTTPS polls url with c until it answers 200, or fails after 60 s.
-func waitHTTPS(t *testing.T, c *http.Client, url string) {
+func readFile(t *testing.T, path string) []byte {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		if resp, err := c.Get(url); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		time.Sleep(200 * time.Millisecond)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatalf("%s did not come up", url)
+	return b
 }
 
 func writeFile(t *testing.T, path, content string) {

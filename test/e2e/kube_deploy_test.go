@@ -5,10 +5,8 @@ package e2e
 import (
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/json"
 	"encoding/pem"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -58,20 +56,7 @@ func TestKubernetesDeployment(t *testing.T) {
 	}
 
 	// The shipped webhooks, pointed at this server, with the generated CA.
-	list := shippedList(t, c, "deploy/kubernetes/webhooks/webhooks.yaml")
-	ca, err := os.ReadFile(filepath.Join(secrets, "ca.crt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, item := range list {
-		for _, h := range item["webhooks"].([]any) {
-			hook := h.(map[string]any)
-			path := hook["clientConfig"].(map[string]any)["service"].(map[string]any)["path"].(string)
-			hook["clientConfig"] = map[string]any{"url": srv.https + path, "caBundle": base64.StdEncoding.EncodeToString(ca)}
-		}
-	}
-	b, _ := json.Marshal(map[string]any{"apiVersion": "v1", "kind": "List", "items": list})
-	c.mustKubectl(t, string(b), "apply", "-f", "-")
+	c.registerWebhooks(t, srv.https, readFile(t, filepath.Join(secrets, "ca.crt")))
 	c.namespace(t, "prod")
 	c.waitWebhooks(t, "prod", "", "", "nginx:1.27")
 
@@ -97,14 +82,8 @@ func podNamed(name, image string) map[string]any {
 // chains to the caBundle gen-secrets.sh wrote into the webhooks.
 func checkGeneratedTLS(t *testing.T, c cluster, secrets string) {
 	t.Helper()
-	var secret struct {
-		Data map[string]string `json:"data"`
-	}
-	if err := json.Unmarshal([]byte(c.mustKubectl(t, "", "-n", "opa", "get", "secret", "opa-cosign-tls", "-o", "json")), &secret); err != nil {
-		t.Fatal(err)
-	}
-	certPEM, _ := base64.StdEncoding.DecodeString(secret.Data["tls.crt"])
-	block, _ := pem.Decode(certPEM)
+	certPEM := opaData(t, c, "secret", "opa-cosign-tls", false)["tls.crt"]
+	block, _ := pem.Decode([]byte(certPEM))
 	if block == nil {
 		t.Fatal("opa-cosign-tls holds no certificate")
 	}
@@ -112,14 +91,8 @@ func checkGeneratedTLS(t *testing.T, c cluster, secrets string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ca, err := os.ReadFile(filepath.Join(secrets, "ca.crt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rendered, err := os.ReadFile(filepath.Join(secrets, "webhooks.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	ca := readFile(t, filepath.Join(secrets, "ca.crt"))
+	rendered := readFile(t, filepath.Join(secrets, "webhooks.yaml"))
 	if n := strings.Count(string(rendered), "caBundle: "+base64.StdEncoding.EncodeToString(ca)); n != 2 {
 		t.Fatalf("webhooks.yaml carries the CA in %d webhooks, want 2", n)
 	}

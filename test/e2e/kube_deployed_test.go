@@ -3,19 +3,15 @@
 package e2e
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 )
 
 // podTemplate is the part of the Deployment's Pod template this test runs.
@@ -88,7 +84,14 @@ func runAsDeployed(t *testing.T, c cluster, pod podTemplate, secrets string) dep
 			}
 			for _, e := range ct.Env {
 				ref := e.ValueFrom.SecretKeyRef
-				env = append(env, e.Name+"="+secretValue(t, c, ref.Name, ref.Key))
+				value := opaData(t, c, "secret", ref.Name, false)[ref.Key]
+				if value == "" {
+					t.Fatalf("secret %s has no key %s", ref.Name, ref.Key)
+				}
+				env = append(env, e.Name+"="+value)
+				if e.Name == "KUBE_MGMT_TOKEN" {
+					srv.token = value
+				}
 			}
 			args = ct.Args
 			srv.readinessPath, srv.livenessPath = ct.ReadinessProbe.HTTPGet.Path, ct.LivenessProbe.HTTPGet.Path
@@ -102,11 +105,6 @@ func runAsDeployed(t *testing.T, c cluster, pod podTemplate, secrets string) dep
 	}
 	if args == nil || srv.kubeMgmtURL == "" || srv.readinessPath == "" || srv.livenessPath == "" {
 		t.Fatalf("the Deployment lacks the opa-cosign container, kube-mgmt's --opa-url or the probes: %+v", pod)
-	}
-	for _, e := range env {
-		if strings.HasPrefix(e, "KUBE_MGMT_TOKEN=") {
-			srv.token = strings.TrimPrefix(e, "KUBE_MGMT_TOKEN=")
-		}
 	}
 
 	// Same arguments, with mounted paths and ports made local.
@@ -137,13 +135,7 @@ func runAsDeployed(t *testing.T, c cluster, pod podTemplate, secrets string) dep
 	}
 	srv.cmd = startProc(t, bin(t, "build/opa-cosign"), env, local...)
 	waitHTTP(t, srv.diagnostic+srv.livenessPath)
-	ca, err := os.ReadFile(filepath.Join(secrets, "ca.crt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(ca)
-	srv.client = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
+	srv.client = trusting(readFile(t, filepath.Join(secrets, "ca.crt")))
 	return srv
 }
 
@@ -156,45 +148,25 @@ func materialise(t *testing.T, c cluster, pod podTemplate, volume string) string
 		if v.Name != volume {
 			continue
 		}
+		var data map[string]string
+		paths := map[string]string{} // key → file; all keys when empty
 		switch {
 		case v.ConfigMap != nil:
-			var cm struct {
-				Data map[string]string `json:"data"`
-			}
-			if err := json.Unmarshal([]byte(c.mustKubectl(t, "", "-n", "opa", "get", "configmap", v.ConfigMap.Name, "-o", "json")), &cm); err != nil {
-				t.Fatal(err)
-			}
-			for k, s := range cm.Data {
-				writeFile(t, filepath.Join(dir, k), s)
-			}
+			data = opaData(t, c, "configmap", v.ConfigMap.Name, false)
 		case v.Secret != nil:
-			out, err := c.kubectl(t, "", "-n", "opa", "get", "secret", v.Secret.SecretName, "-o", "json")
-			if err != nil {
-				if v.Secret.Optional && strings.Contains(out, "NotFound") {
-					return dir // an optional Secret that does not exist mounts as an empty directory
-				}
-				t.Fatalf("secret %s: %v\n%s", v.Secret.SecretName, err, out)
-			}
-			var s struct {
-				Data map[string]string `json:"data"`
-			}
-			if err := json.Unmarshal([]byte(out), &s); err != nil {
-				t.Fatal(err)
-			}
-			paths := map[string]string{}
+			// An optional Secret that does not exist mounts as an empty directory.
+			data = opaData(t, c, "secret", v.Secret.SecretName, v.Secret.Optional)
 			for _, it := range v.Secret.Items {
 				paths[it.Key] = it.Path
 			}
-			for k, b64 := range s.Data {
-				b, _ := base64.StdEncoding.DecodeString(b64)
-				p := k
-				if len(paths) > 0 {
-					if p = paths[k]; p == "" {
-						continue
-					}
+		}
+		for k, value := range data {
+			if len(paths) > 0 {
+				if k = paths[k]; k == "" {
+					continue
 				}
-				writeFile(t, filepath.Join(dir, p), string(b))
 			}
+			writeFile(t, filepath.Join(dir, k), value)
 		}
 		return dir
 	}
@@ -202,12 +174,31 @@ func materialise(t *testing.T, c cluster, pod podTemplate, volume string) string
 	return ""
 }
 
-func secretValue(t *testing.T, c cluster, name, key string) string {
+// opaData is the data of a ConfigMap or Secret in the opa namespace, Secret
+// values decoded; nil when it does not exist and may be missing.
+func opaData(t *testing.T, c cluster, kind, name string, optional bool) map[string]string {
 	t.Helper()
-	out := c.mustKubectl(t, "", "-n", "opa", "get", "secret", name, "-o", "jsonpath={.data."+strings.ReplaceAll(key, ".", `\.`)+"}")
-	b, err := base64.StdEncoding.DecodeString(out)
-	if err != nil || len(b) == 0 {
-		t.Fatalf("secret %s has no key %s", name, key)
+	out, err := c.kubectl(t, "", "-n", "opa", "get", kind, name, "-o", "json")
+	if err != nil {
+		if optional && strings.Contains(out, "NotFound") {
+			return nil
+		}
+		t.Fatalf("%s %s: %v\n%s", kind, name, err, out)
 	}
-	return string(b)
+	var o struct {
+		Data map[string]string `json:"data"`
+	}
+	if err := json.Unmarshal([]byte(out), &o); err != nil {
+		t.Fatal(err)
+	}
+	if kind == "secret" {
+		for k, b64 := range o.Data {
+			b, err := base64.StdEncoding.DecodeString(b64)
+			if err != nil {
+				t.Fatalf("secret %s key %s: %v", name, k, err)
+			}
+			o.Data[k] = string(b)
+		}
+	}
+	return o.Data
 }

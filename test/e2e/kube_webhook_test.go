@@ -6,8 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io/fs"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -23,15 +21,15 @@ type webhook struct {
 	diagnostic string // http://127.0.0.1:port
 }
 
-// startWebhook runs opa-cosign with the kubernetes-admission bundle (the
-// library with the bundle's .manifest) carrying verification config cfg, and
-// the shipped server config (deploy/kubernetes/opa-cosign.yaml) with the test
-// registries marked insecure. Then it registers the shipped webhook
-// configurations, pointed at this server by URL.
+// startWebhook runs opa-cosign with the kubernetes-admission bundle built
+// with verification config cfg, and the shipped server config
+// (deploy/kubernetes/opa-cosign.yaml) with the test registries marked
+// insecure. Then it registers the shipped webhook configurations, pointed at
+// this server by URL.
 func startWebhook(t *testing.T, c cluster, cfg map[string]any, insecure ...string) webhook {
 	t.Helper()
 	dir := t.TempDir()
-	bundle := stageAdmissionBundle(t, cfg)
+	bundle := admissionBundle(t, cfg)
 
 	serverConfig := shippedObject(t, c, "deploy/kubernetes/opa-cosign.yaml", "ConfigMap", "opa-cosign-server")["data"].(map[string]any)["config.yaml"].(string)
 	const dockerConfig = "docker_config: /etc/opa-cosign/docker"
@@ -50,18 +48,23 @@ func startWebhook(t *testing.T, c cluster, cfg map[string]any, insecure ...strin
 		"--tls-cert-file", tlsID.cert, "--tls-private-key-file", tlsID.key,
 		"--config-file", filepath.Join(dir, "config.yaml"), "--bundle", bundle)
 	waitHTTP(t, w.diagnostic+"/health?bundles&plugins")
-	waitHTTPS(t, tlsID.client(), w.url+"/health")
+	waitOK(t, tlsID.client(), w.url+"/health")
 
-	// The shipped webhooks, with the Service reference swapped for this URL.
+	c.registerWebhooks(t, w.url, tlsID.caPEM)
+	return w
+}
+
+// registerWebhooks applies the shipped webhook configurations with their
+// Service reference swapped for a URL on base (https://host:port) and ca as
+// caBundle: there is no Service network on loopback.
+func (c cluster) registerWebhooks(t *testing.T, base string, ca []byte) {
+	t.Helper()
 	list := shippedList(t, c, "deploy/kubernetes/webhooks/webhooks.yaml")
 	for _, item := range list {
 		for _, h := range item["webhooks"].([]any) {
 			hook := h.(map[string]any)
-			svc := hook["clientConfig"].(map[string]any)["service"].(map[string]any)
-			hook["clientConfig"] = map[string]any{
-				"url":      w.url + svc["path"].(string),
-				"caBundle": base64.StdEncoding.EncodeToString(tlsID.caPEM),
-			}
+			path := hook["clientConfig"].(map[string]any)["service"].(map[string]any)["path"].(string)
+			hook["clientConfig"] = map[string]any{"url": base + path, "caBundle": base64.StdEncoding.EncodeToString(ca)}
 		}
 	}
 	b, err := json.Marshal(map[string]any{"apiVersion": "v1", "kind": "List", "items": list})
@@ -69,43 +72,21 @@ func startWebhook(t *testing.T, c cluster, cfg map[string]any, insecure ...strin
 		t.Fatal(err)
 	}
 	c.mustKubectl(t, string(b), "apply", "-f", "-")
-	return w
 }
 
-// stageAdmissionBundle lays out the kubernetes-admission bundle as
-// scripts/bundles.sh does, with cfg as its data.imagepolicy.config.
-func stageAdmissionBundle(t *testing.T, cfg map[string]any) string {
+// admissionBundle builds the kubernetes-admission bundle with scripts/bundles.sh,
+// with cfg as its data.imagepolicy.config in place of the shipped data.json.
+func admissionBundle(t *testing.T, cfg map[string]any) string {
 	t.Helper()
 	dir := t.TempDir()
-	lib := filepath.Join(repoRoot, "rego")
-	err := filepath.WalkDir(lib, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".rego") || strings.HasSuffix(path, "_test.rego") || strings.Contains(path, "/testing/") {
-			return err
-		}
-		rel, _ := filepath.Rel(lib, path)
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(rel)), 0o755); err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dir, rel), b, 0o600)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	manifest, err := os.ReadFile(filepath.Join(repoRoot, "bundles/kubernetes-admission/.manifest"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	writeFile(t, filepath.Join(dir, ".manifest"), string(manifest))
 	data, err := json.Marshal(map[string]any{"imagepolicy": map[string]any{"config": cfg}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	writeFile(t, filepath.Join(dir, "data.json"), string(data))
-	return dir
+	mustRun(t, repoRoot, []string{"BUNDLE_DATA=" + filepath.Join(dir, "data.json"), "BUNDLE_OUT=" + dir},
+		filepath.Join(repoRoot, "scripts/bundles.sh"), "kubernetes-admission")
+	return filepath.Join(dir, "kubernetes-admission.tar.gz")
 }
 
 // shippedList reads a manifest file of the repository as JSON objects, through
