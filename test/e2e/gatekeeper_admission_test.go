@@ -36,13 +36,14 @@ func TestGatekeeperAdmission(t *testing.T) {
 	tag := func(repo string) string { return host + "/e2e/" + repo + ":v1" }
 
 	id := newGatekeeperIdentity(t)
+	c.namespace(t, "gatekeeper-system")
 	verifyWith := map[string]any{"key": k.pem(t), "insecure-ignore-tlog": true}
 	provider := startGatekeeperProvider(t, c, map[string]any{
 		"allow_with_verification": map[string]any{host: map[string]any{"e2e/**": verifyWith}, down: map[string]any{"**": verifyWith}},
 	}, id.dir+"/ca.crt", host, down)
 	startGatekeeper(t, c, id)
 	c.namespace(t, "prod")
-	applyGatekeeperPolicy(t, c, provider.url, provider.caPEM)
+	applyGatekeeperPolicy(t, c, provider)
 	const constraint = "[opa-cosign-verified-images] "
 	c.waitFor(t, "the Constraint", "prod", pod("probe", podSpec([]string{tag("unsigned")}, nil)), func(out string, err error) bool {
 		return err != nil && strings.Contains(out, constraint+`image "`+tag("unsigned")+`": no_signatures`)

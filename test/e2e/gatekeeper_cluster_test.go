@@ -93,7 +93,8 @@ func (id gatekeeperIdentity) certificate(t *testing.T) tls.Certificate {
 	return pair
 }
 
-// startGatekeeper runs the pinned Gatekeeper out of cluster against c, as the
+// startGatekeeper runs the pinned Gatekeeper out of cluster against c (its
+// namespace, gatekeeper-system, created beforehand), as the
 // TECH-NOTES recipe does: its CRDs applied, a fake Pod for its status objects,
 // the given certificate instead of its cert-controller, external data on.
 // Then it registers Gatekeeper's own webhook configurations (from its
@@ -103,7 +104,6 @@ func startGatekeeper(t *testing.T, c cluster, id gatekeeperIdentity) {
 	t.Helper()
 	gk := bin(t, "build/tools/bin/gatekeeper")
 	c.mustKubectl(t, "", "apply", "-f", filepath.Join(repoRoot, "build/tools/gatekeeper/crds"))
-	c.namespace(t, "gatekeeper-system")
 	port, health, metrics := freePort(t), freePort(t), freePort(t)
 	start(t, gk, []string{"POD_NAMESPACE=gatekeeper-system", "POD_NAME=gatekeeper-e2e"},
 		"--kubeconfig", c.kubeconfig, "--debug-use-fake-pod", "--disable-cert-rotation", "--cert-dir", id.dir,
@@ -138,15 +138,25 @@ func startGatekeeper(t *testing.T, c cluster, id gatekeeperIdentity) {
 }
 
 // applyGatekeeperPolicy applies the shipped ConstraintTemplate and Constraint,
-// and the shipped Providers pointed at the provider's URL (there is no Service
-// network on loopback) with its CA as caBundle.
-func applyGatekeeperPolicy(t *testing.T, c cluster, providerURL string, providerCA []byte) {
+// and the Providers gen-secrets.sh rendered (with their caBundle), pointed at
+// the provider's URL: there is no Service network on loopback.
+func applyGatekeeperPolicy(t *testing.T, c cluster, p gkProvider) {
 	t.Helper()
-	providers := shippedList(t, c, "deploy/gatekeeper/providers.yaml")
-	for _, p := range providers {
-		spec := p["spec"].(map[string]any)
-		path := spec["url"].(string)[strings.LastIndex(spec["url"].(string), "/"):]
-		spec["url"], spec["caBundle"] = providerURL+path, base64.StdEncoding.EncodeToString(providerCA)
+	rel, err := filepath.Rel(repoRoot, p.providers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	providers := shippedList(t, c, rel)
+	if len(providers) != 2 {
+		t.Fatalf("%s has %d Providers, want 2", p.providers, len(providers))
+	}
+	for _, provider := range providers {
+		spec := provider["spec"].(map[string]any)
+		if spec["caBundle"] != base64.StdEncoding.EncodeToString(p.caPEM) {
+			t.Fatalf("Provider %v: caBundle is not gen-secrets.sh's CA", provider["metadata"])
+		}
+		url := spec["url"].(string)
+		spec["url"] = p.url + url[strings.LastIndex(url, "/"):]
 	}
 	b, err := json.Marshal(map[string]any{"apiVersion": "v1", "kind": "List", "items": providers})
 	if err != nil {

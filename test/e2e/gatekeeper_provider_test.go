@@ -14,29 +14,37 @@ import (
 // gkProvider is opa-cosign running as deploy/gatekeeper/opa-cosign.yaml runs
 // it, with the provider on loopback.
 type gkProvider struct {
-	cmd   *exec.Cmd
-	url   string // https://127.0.0.1:port
-	caPEM []byte // the CA of its serving certificate
+	cmd       *exec.Cmd
+	url       string // https://127.0.0.1:port
+	caPEM     []byte // the CA of its serving certificate
+	providers string // providers.yaml rendered by gen-secrets.sh
 }
 
 // startGatekeeperProvider runs opa-cosign with the shipped Deployment's
 // arguments and the shipped server config, their paths and ports moved to
-// the test's: the standalone bundle built with verification config cfg,
-// a serving certificate from the test CA, Gatekeeper's CA as client CA, and
-// the test registries marked insecure in place of the docker config.
+// the test's: the standalone bundle built with verification config cfg, the
+// serving certificate gen-secrets.sh made (read back from the Secret it
+// applied to gatekeeper-system), Gatekeeper's CA as client CA, and the test
+// registries marked insecure in place of the docker config.
 func startGatekeeperProvider(t *testing.T, c cluster, cfg map[string]any, gatekeeperCA string, insecure ...string) gkProvider {
 	t.Helper()
-	dir := t.TempDir()
-	tlsID := newServing(t)
+	dir, secrets := t.TempDir(), t.TempDir()
+	mustRun(t, repoRoot, []string{"EXTRA_SANS=IP:127.0.0.1"}, filepath.Join(repoRoot, "deploy/gatekeeper/gen-secrets.sh"), secrets)
+	c.mustKubectl(t, "", "apply", "-f", filepath.Join(secrets, "secrets.yaml"))
+	tlsSecret := secretData(t, c, "gatekeeper-system", "opa-cosign-provider-tls")
+	tlsCert, tlsKey := filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
+	writeFile(t, tlsCert, tlsSecret["tls.crt"])
+	writeFile(t, tlsKey, tlsSecret["tls.key"])
 	port, api, diag := freePort(t), freePort(t), freePort(t)
-	p := gkProvider{url: fmt.Sprintf("https://127.0.0.1:%d", port), caPEM: tlsID.caPEM}
+	p := gkProvider{url: fmt.Sprintf("https://127.0.0.1:%d", port), caPEM: readFile(t, filepath.Join(secrets, "ca.crt")),
+		providers: filepath.Join(secrets, "providers.yaml")}
 
 	config := shippedObject(t, c, "deploy/gatekeeper/opa-cosign.yaml", "ConfigMap", "opa-cosign-provider")["data"].(map[string]any)["config.yaml"].(string)
 	quoted, _ := json.Marshal(insecure)
 	config = replaceAll(t, "shipped server config", config, map[string]string{
 		`addr: ":9443"`:                         fmt.Sprintf("addr: \"127.0.0.1:%d\"", port),
-		"/etc/opa-cosign/tls/tls.crt":           tlsID.cert,
-		"/etc/opa-cosign/tls/tls.key":           tlsID.key,
+		"/etc/opa-cosign/tls/tls.crt":           tlsCert,
+		"/etc/opa-cosign/tls/tls.key":           tlsKey,
 		"/etc/opa-cosign/gatekeeper/ca.crt":     gatekeeperCA,
 		"docker_config: /etc/opa-cosign/docker": "insecure: " + string(quoted),
 	})
@@ -85,4 +93,20 @@ func standaloneBundle(t *testing.T, cfg map[string]any) string {
 	mustRun(t, repoRoot, []string{"BUNDLE_DATA=" + filepath.Join(dir, "data.json"), "BUNDLE_OUT=" + dir},
 		filepath.Join(repoRoot, "scripts/bundles.sh"), "standalone")
 	return filepath.Join(dir, "standalone.tar.gz")
+}
+
+// secretData reads a Secret's decoded data through the API server.
+func secretData(t *testing.T, c cluster, namespace, name string) map[string]string {
+	t.Helper()
+	var o struct {
+		Data map[string][]byte `json:"data"` // base64 in JSON
+	}
+	if err := json.Unmarshal([]byte(c.mustKubectl(t, "", "-n", namespace, "get", "secret", name, "-o", "json")), &o); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for k, v := range o.Data {
+		out[k] = string(v)
+	}
+	return out
 }
