@@ -92,6 +92,14 @@ func TestCosignVerifyThroughRego(t *testing.T) {
 			if c.verified != (len(errs) == 0) {
 				t.Fatalf("errors = %v", errs)
 			}
+			if c.verified {
+				s := res["signatures"].([]any)[0].(map[string]any)
+				signer, _ := s["signer"].(string)
+				digest, _ := s["digest"].(string)
+				if !strings.HasPrefix(signer, "key:sha256:") || len(signer) != len("key:sha256:")+64 || !strings.HasPrefix(digest, "sha256:") || len(digest) != 71 {
+					t.Fatalf("signature = %v, want signer key:sha256:<hex> and digest sha256:<hex>", s)
+				}
+			}
 			if !c.verified && errs[0].(map[string]any)["code"] != c.code {
 				t.Fatalf("errors = %v, want code %s", errs, c.code)
 			}
