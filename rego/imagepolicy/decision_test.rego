@@ -249,3 +249,18 @@ test_deny_non_string_image if {
 test_allow_no_images if {
 	decide([], testing.das_config).allowed
 }
+
+# THREATS #22: a runtime image ID names a cached local image, not a Docker Hub repository.
+test_deny_runtime_image_ids if {
+	config := {"allow_without_verification": {"docker.io": ["**"]}}
+	every img in [
+		"sha256:4c1e4d6e1b8a7f1c1e6b4a4e1f6c0c5d9a2b3c4d5e6f708192a3b4c5d6e7f809",
+		"4c1e4d6e1b8a7f1c1e6b4a4e1f6c0c5d9a2b3c4d5e6f708192a3b4c5d6e7f809",
+		"4c1e4d6e1b8a",
+	] {
+		r := one(img, config)
+		r.allowed == false
+		r.reasons == ["invalid image reference"]
+	}
+	one("docker.io/library/4c1e4d6e1b8a", config).allowed
+}
