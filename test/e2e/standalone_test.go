@@ -109,7 +109,9 @@ func TestStandaloneExample(t *testing.T) {
 	if code := call(t, "POST", base+"/v1/data/imagepolicy/kubernetes/validate", string(body), "", nil); code != http.StatusOK {
 		t.Fatalf("validate: %d", code)
 	}
-	waitFor(t, "the decision log entry", func() bool { return strings.Contains(log.String(), `"decision_id"`) && strings.Contains(log.String(), "kubernetes/validate") })
+	waitFor(t, "the decision log entry", func() bool {
+		return strings.Contains(log.String(), `"decision_id"`) && strings.Contains(log.String(), "kubernetes/validate")
+	})
 	if logged := log.String(); strings.Contains(logged, "s3cr3t-in-env") || !strings.Contains(logged, `"image":"nginx:1.27"`) {
 		t.Fatalf("decision log leaks the env value or lacks the image:\n%s", tail(logged, 3000))
 	}
