@@ -32,7 +32,7 @@ registry := responses.config_error(settings.errors) if {
 	count(settings.errors) > 0
 } else := registry_decision
 
-http := input.attributes.request.http
+request_http := input.attributes.request.http
 
 route := routes.route
 
@@ -49,20 +49,20 @@ registry_decision := responses.registry_error(400, "NAME_INVALID", sprintf("imag
 	problem := routes.reference_problem(route.reference, route.kind)
 } else := {"allowed": true, "images": []} if {
 	route.kind in {"base", "blob"}
-	http.method in reads
+	request_http.method in reads
 } else := manifest_decision if {
 	route.kind == "manifest"
-	http.method in reads
+	request_http.method in reads
 } else := {"allowed": true, "images": []} if {
-	http.method in object.get(push_methods, route.kind, set())
+	request_http.method in object.get(push_methods, route.kind, set())
 	settings.enabled("allow_push")
 } else := {"allowed": true, "images": []} if {
-	http.method in reads
+	request_http.method in reads
 	settings.enabled(sprintf("allow_%s", [listing[route.kind]]))
 } else := responses.registry_error(403, "DENIED", sprintf("image policy: %s is disabled on this gateway", [what[route.kind]]), null, []) if {
-	http.method in (object.get(push_methods, route.kind, set()) | reads)
+	request_http.method in (object.get(push_methods, route.kind, set()) | reads)
 	route.kind in object.keys(what)
-} else := responses.registry_error(405, "UNSUPPORTED", sprintf("image policy: method %q is not allowed on this path", [http.method]), null, [])
+} else := responses.registry_error(405, "UNSUPPORTED", sprintf("image policy: method %q is not allowed on this path", [request_http.method]), null, [])
 
 listing := {"catalog": "catalog", "tags": "tags_list", "referrers": "referrers"}
 
@@ -78,7 +78,7 @@ what := {
 registry_host := h if {
 	h := settings.upstream
 } else := h if {
-	h := lower(http.host)
+	h := lower(request_http.host)
 	regex.match(settings.host_pattern, h)
 }
 
