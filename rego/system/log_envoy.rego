@@ -1,14 +1,12 @@
-# METADATA
-# title: Decision-log masking for the Envoy gateways
-# description: |
-#   Decision logs of the OPA-Envoy plugin record the whole CheckRequest. These rules keep what explains a decision
-#   (method, path, authority, the images of a deploy body, and the result with each image's digest and signers)
-#   and drop what can carry credentials or secrets: every request header not listed in envoy_logged_headers
-#   (so Authorization, Proxy-Authorization and Cookie never reach a log), the query string, the raw body, and
-#   every field of a parsed body but images and namespace. Incremental rules only: other files of package
-#   system.log add their own.
-# related_resources:
-#   - ref: ../../docs/envoy.md
+# Decision-log masking for the Envoy gateways (docs/envoy.md). Plain comments, not METADATA: the package's
+# annotation belongs to rego/system/log.rego, and a package is annotated once.
+#
+# Decision logs of the OPA-Envoy plugin record the whole CheckRequest. These rules keep what explains a decision
+# (method, path, authority, the images of a deploy body, and the result with each image's digest and signers)
+# and drop what can carry credentials or secrets: every request header not listed in envoy_logged_headers
+# (so Authorization, Proxy-Authorization and Cookie never reach a log), the query string, the raw body, and
+# every field of a parsed body but images and namespace. Incremental rules only: other files of package
+# system.log add their own.
 package system.log
 
 import rego.v1
