@@ -17,8 +17,9 @@ help: ## list the targets
 build: ## build the static opa-cosign binary into build/
 	CGO_ENABLED=0 go build -trimpath -ldflags '$(GO_LDFLAGS)' -o $(BIN) ./cmd/opa-cosign
 
-run: build bundles ## start the server with the shipped standalone policy on $(ADDR)
-	$(BIN) run --server --addr $(ADDR) --config-file bundles/standalone/config.yaml --bundle build/bundles/standalone.tar.gz
+run: build bundles ## start the server with the shipped standalone policy on 127.0.0.1:8181 (ADDR=host:port to change)
+	$(BIN) run --server --addr $(ADDR) --authentication=token --authorization=basic \
+		--config-file bundles/standalone/config.yaml --bundle build/bundles/standalone.tar.gz
 
 tools: ## install the pinned e2e tools (registry, cosign v2 and v3) into build/tools/bin
 	scripts/tools.sh

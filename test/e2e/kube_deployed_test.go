@@ -89,7 +89,7 @@ func runAsDeployed(t *testing.T, c cluster, pod podTemplate, secrets string) dep
 					t.Fatalf("secret %s has no key %s", ref.Name, ref.Key)
 				}
 				env = append(env, e.Name+"="+value)
-				if e.Name == "KUBE_MGMT_TOKEN" {
+				if e.Name == "OPA_COSIGN_API_TOKEN" {
 					srv.token = value
 				}
 			}
