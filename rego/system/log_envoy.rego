@@ -47,8 +47,13 @@ mask contains {"op": "upsert", "path": "/input/attributes/request/http/header_ma
 }
 
 mask contains "/input/attributes/request/http/header_map" if {
-	envoy_http.header_map
-	not is_array(envoy_http.header_map.headers)
+	"header_map" in object.keys(envoy_http)
+	not envoy_header_list(envoy_http.header_map)
+}
+
+envoy_header_list(m) := m.headers if {
+	is_object(m)
+	is_array(m.headers)
 }
 
 # A query can carry tokens (signed URLs, ?token=): the logged path stops at "?".

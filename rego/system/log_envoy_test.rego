@@ -53,3 +53,10 @@ test_other_decisions_are_untouched if {
 path_of(r) := r if is_string(r)
 
 path_of(r) := r.path if is_object(r)
+
+test_header_map_of_an_unknown_shape_is_removed if {
+	every shape in [{"headers": "authorization: s3cr3t"}, {"raw": "authorization: s3cr3t"}, "authorization: s3cr3t"] {
+		m := log.mask with input as json.patch(event, [{"op": "replace", "path": "/input/attributes/request/http/header_map", "value": shape}])
+		"/input/attributes/request/http/header_map" in m
+	}
+}

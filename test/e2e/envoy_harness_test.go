@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -54,7 +52,6 @@ func startAuthz(t *testing.T, shippedConfig string, data map[string]any, insecur
 	s := authzServer{
 		grpcAddr: fmt.Sprintf("127.0.0.1:%d", freePort(t)),
 		httpAddr: fmt.Sprintf("127.0.0.1:%d", freePort(t)),
-		logs:     &syncBuffer{},
 	}
 	envoy := plugins["envoy_ext_authz_grpc"].(map[string]any)
 	envoy["addr"], envoy["enable-reflection"] = s.grpcAddr, true
@@ -65,19 +62,8 @@ func startAuthz(t *testing.T, shippedConfig string, data map[string]any, insecur
 	}
 	writeText(t, filepath.Join(dir, "config.yaml"), string(cb))
 
-	s.proc = exec.Command(bin(t, "build/opa-cosign"), "run", "--server", "--addr", s.httpAddr,
+	s.proc, s.logs = startCapture(t, bin(t, "build/opa-cosign"), nil, "run", "--server", "--addr", s.httpAddr,
 		"--config-file", filepath.Join(dir, "config.yaml"), "--bundle", filepath.Join(dir, "standalone.tar.gz"))
-	s.proc.Stdout, s.proc.Stderr = s.logs, s.logs
-	if err := s.proc.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = s.proc.Process.Kill()
-		_ = s.proc.Wait()
-		if t.Failed() {
-			t.Logf("opa-cosign output:\n%s", tail(s.logs.String(), 6000))
-		}
-	})
 	// The plugin reports OK only once its gRPC listener is up.
 	waitHTTP(t, "http://"+s.httpAddr+"/health?plugins&bundles")
 	conn, err := grpc.NewClient(s.grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
@@ -214,24 +200,6 @@ func (s authzServer) decisionLogs(t *testing.T, path string) []map[string]any {
 		out = append(out, e)
 	}
 	return out
-}
-
-// syncBuffer collects a process's output while tests read it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func writeText(t *testing.T, path, s string) {

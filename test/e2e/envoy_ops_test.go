@@ -5,6 +5,7 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"reflect"
 	"strings"
@@ -81,6 +82,8 @@ func decisionLogScenarios(t *testing.T, f envoyFixture) {
 		images := entry["result"].(map[string]any)["images"].([]any)
 		if len(images) != 1 || !reflect.DeepEqual(images[0], want) || images[0].(map[string]any)["digest"] != f.legacy.DigestStr() {
 			t.Errorf("%s: logged result images %v, want [%v]", c.path, images, want)
+		} else if signers, _ := images[0].(map[string]any)["signers"].([]any); len(signers) != 1 || !strings.HasPrefix(fmt.Sprint(signers[0]), "key:sha256:") {
+			t.Errorf("%s: logged signers %v, want the key that signed", c.path, signers)
 		}
 		headers := httpOf(input)["headers"].(map[string]any)
 		for _, h := range []string{"authorization", "cookie", "proxy-authorization", "x-registry-auth"} {

@@ -6,8 +6,8 @@ import data.imagepolicy.envoy
 import data.imagepolicy.testing
 
 config := {
-	"allow_with_verification": {"ghcr.io": {"acme/**": {"key": "SEC"}}},
-	"namespaces": {"dev": {"allow_with_verification": {"ghcr.io": {"acme/**": {"key": "DEV"}}}}},
+	"allow_with_verification": {"ghcr.io": {"acme/**": testing.sec}},
+	"namespaces": {"dev": {"allow_with_verification": {"ghcr.io": {"acme/**": testing.dev}}}},
 }
 
 # request is what the plugin makes of a POST with a JSON body: parsed_body and truncated_body beside the attributes.
@@ -131,4 +131,16 @@ test_deny_when_verification_cannot_run if {
 		with cosign.verify_batch as testing.failing_batch
 	d.http_status == 403
 	contains(denial(d).reasons[0], "verification did not run")
+}
+
+undefined_decide(_, _) := x if {
+	x := input.never_defined
+}
+
+test_deny_when_the_library_gives_no_result if {
+	d := envoy.deploy with input as request({"images": ["ghcr.io/acme/app:1"]})
+		with data.imagepolicy.config as config
+		with data.imagepolicy.evaluate.decide as undefined_decide
+	d.http_status == 403
+	denial(d).reasons == ["the request could not be evaluated"]
 }

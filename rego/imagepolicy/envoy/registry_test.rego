@@ -6,7 +6,7 @@ import data.imagepolicy.envoy
 import data.imagepolicy.testing
 
 config := {
-	"allow_with_verification": {"ghcr.io": {"acme/**": {"key": "SEC"}}},
+	"allow_with_verification": {"ghcr.io": {"acme/**": testing.sec}},
 	"allow_without_verification": {"docker.io": ["**"]},
 	"envoy": {"registry": {"upstream": "ghcr.io"}},
 }
@@ -183,4 +183,40 @@ test_deny_when_verification_cannot_run if {
 		with cosign.verify_batch as testing.failing_batch
 	d.http_status == 403
 	contains(errors(d)[0].message, "verification did not run")
+}
+
+# The library's answer is checked, not trusted: a result for another digest, an unexplained denial or no result
+# at all denies.
+other_digest_decide(images, _) := {"mode": "enforce", "images": [{"image": images[0], "allowed": true, "verified": true, "digest": testing.digest_of("other"), "reasons": []}]}
+
+silent_denial_decide(images, _) := {"mode": "enforce", "images": [{"image": images[0], "allowed": false, "verified": false, "digest": "", "reasons": []}]}
+
+undefined_decide(_, _) := x if {
+	x := input.never_defined
+}
+
+test_deny_results_the_gateway_cannot_trust if {
+	by_digest := concat("", ["/v2/acme/app/manifests/", app_digest])
+	other := envoy.registry with input as request("GET", by_digest, "x")
+		with data.imagepolicy.config as config
+		with data.imagepolicy.evaluate.decide as other_digest_decide
+	contains(errors(other)[0].message, sprintf("verified digest %s is not the requested %s", [testing.digest_of("other"), app_digest]))
+	silent := envoy.registry with input as request("GET", "/v2/acme/app/manifests/v1", "x")
+		with data.imagepolicy.config as config
+		with data.imagepolicy.evaluate.decide as silent_denial_decide
+	errors(silent)[0].message == "image policy: ghcr.io/acme/app:v1: not allowed"
+	none := envoy.registry with input as request("GET", "/v2/acme/app/manifests/v1", "x")
+		with data.imagepolicy.config as config
+		with data.imagepolicy.evaluate.decide as undefined_decide
+	errors(none)[0].message == "image policy: ghcr.io/acme/app:v1: not evaluated"
+}
+
+test_deny_requests_that_cannot_be_evaluated if {
+	no_method := envoy.registry with input as {"attributes": {"request": {"http": {"path": "/v2/x/manifests/v1", "host": "x"}}}}
+		with data.imagepolicy.config as config
+	no_method.http_status == 403
+	errors(no_method)[0].message == "image policy: the request could not be evaluated"
+	no_path := envoy.registry with input as {"attributes": {"request": {"http": {"method": "GET", "host": "x"}}}}
+		with data.imagepolicy.config as config
+	errors(no_path)[0].message == "image policy: malformed request path: the request has no path"
 }

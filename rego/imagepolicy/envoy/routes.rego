@@ -37,9 +37,10 @@ patterns := [
 path := split(input.attributes.request.http.path, "?")[0]
 
 # route of the request: {"kind", "name", "reference"} or {"kind": "malformed", "problem"}.
-default route := {"kind": "malformed", "problem": "the request has no path"}
-
-route := {"kind": "malformed", "problem": problem} if {
+# (object.get: `not is_string(x)` is undefined, not true, when x is undefined.)
+route := {"kind": "malformed", "problem": "the request has no path"} if {
+	not is_string(object.get(input, ["attributes", "request", "http", "path"], null))
+} else := {"kind": "malformed", "problem": problem} if {
 	some problem in problems
 } else := classified
 
