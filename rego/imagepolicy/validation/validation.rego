@@ -9,6 +9,7 @@ package imagepolicy.validation
 import rego.v1
 
 import data.imagepolicy.settings
+import data.imagepolicy.validation.envoy
 import data.imagepolicy.validation.namespaces
 import data.imagepolicy.validation.sections
 import data.imagepolicy.validation.util
@@ -22,11 +23,12 @@ errors := {"data.imagepolicy.config: no verification config is loaded"} if {
 
 top_keys := {
 	"allow_with_verification", "allow_without_verification", "mode", "controls",
-	"exempt_namespaces", "namespaces", "namespace_selectors",
+	"exempt_namespaces", "namespaces", "namespace_selectors", "envoy",
 }
 
 config_problems(cfg) := union({
 	util.unknown_keys("", cfg, top_keys),
 	sections.problems("", cfg),
 	namespaces.problems(cfg),
+	envoy.problems(cfg),
 })
