@@ -1,7 +1,7 @@
 # opa-cosign: OPA with native cosign verification. `make help` lists the targets.
 SHELL        := /usr/bin/env bash
 .SHELLFLAGS  := -eu -o pipefail -c
-OPA_VERSION  := 1.22.2
+OPA_VERSION  := 1.22.4
 COSIGN_N     := 1
 VERSION      := $(OPA_VERSION)-cosign.$(COSIGN_N)
 BIN          := build/opa-cosign
