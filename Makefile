@@ -39,7 +39,7 @@ e2e: build tools bundles ## end-to-end: real Distribution registry, real cosign 
 	go test -count=1 -tags e2e -timeout 30m ./test/e2e/...
 
 e2e-kubernetes: build tools kube-tools ## admission end to end: real etcd + kube-apiserver + kubectl, deploy/ manifests (needs Debian's etcd-server)
-	go test -count=1 -tags 'e2e k8s' -run '^TestKubernetes' -timeout 20m -v ./test/e2e/...
+	scripts/e2e-kubernetes.sh
 
 generate: build ## regenerate build/capabilities.json, docs/builtins.md, deploy/kubernetes/policy.yaml and the embedded trusted root
 	scripts/gen-trusted-root.sh
