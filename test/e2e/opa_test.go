@@ -61,12 +61,20 @@ type server struct{ url string }
 
 func startServer(t *testing.T, insecure string) server {
 	t.Helper()
-	dir := t.TempDir()
-	policy := "package e2e\n\nresult := cosign.verify(input.image, input.opts)\n\nattestation := cosign.verify_attestation(input.image, input.opts)\n"
-	config := "plugins:\n  cosign:\n    timeout: 20s\n"
+	registry := ""
 	if insecure != "" {
-		config += fmt.Sprintf("    registry:\n      insecure: [%q]\n", insecure)
+		registry = fmt.Sprintf("    registry:\n      insecure: [%q]\n", insecure)
 	}
+	return startServerWith(t, registry)
+}
+
+// startServerWith starts the server with registry, the YAML lines of the
+// plugin's settings besides its timeout (indented under plugins.cosign).
+func startServerWith(t *testing.T, registry string) server {
+	t.Helper()
+	dir := t.TempDir()
+	policy := "package e2e\n\nresult := cosign.verify(input.image, input.opts)\n\nattestation := cosign.verify_attestation(input.image, input.opts)\n\ndigest := image.digest(input.image)\n"
+	config := "plugins:\n  cosign:\n    timeout: 20s\n" + registry
 	for f, s := range map[string]string{"policy.rego": policy, "config.yaml": config} {
 		if err := os.WriteFile(filepath.Join(dir, f), []byte(s), 0o600); err != nil {
 			t.Fatal(err)
