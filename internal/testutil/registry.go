@@ -17,9 +17,16 @@ import (
 // It returns the host:port.
 func Registry(t testing.TB) string {
 	t.Helper()
+	return strings.TrimPrefix(RegistryServer(t).URL, "http://")
+}
+
+// RegistryServer is Registry, returning the server (to close its client
+// connections, for one).
+func RegistryServer(t testing.TB) *httptest.Server {
+	t.Helper()
 	srv := httptest.NewServer(registry.New(registry.Logger(discard())))
 	t.Cleanup(srv.Close)
-	return strings.TrimPrefix(srv.URL, "http://")
+	return srv
 }
 
 // PushImage pushes a small random image to host/repo:tag and returns its

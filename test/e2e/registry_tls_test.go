@@ -100,7 +100,7 @@ func (b basicAuth) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // registryConfig is the plugin's registry section: CA file and docker config.
 func registryConfig(caFile, dockerConfig string) string {
-	s := "    registry:\n"
+	s := testTimeout + "    registry:\n"
 	if caFile != "" {
 		s += fmt.Sprintf("      ca_file: %q\n", caFile)
 	}
