@@ -197,10 +197,10 @@ const (
 	v2NoSigs     = "Error: no signatures found"
 	v2Annotation = "no matching signatures: missing or incorrect annotation"
 	v2NoTlog     = "no matching signatures: offline verification failed"
-	v3NoSigs     = "TODO"
-	v3WrongKey   = "TODO"
-	v3Annotation = "TODO"
-	v3NoTlog     = "TODO"
+	v3NoSigs     = "Error: no signatures found"
+	v3WrongKey   = "could not verify envelope: accepted signatures do not match threshold, Found: 0"
+	v3Annotation = "no matching attestations: missing or incorrect annotation"
+	v3NoTlog     = "not enough verified log entries from transparency log: 0 < 1"
 )
 
 // rekorKeyFile writes the Rekor public key of a trusted_root.json as PEM, the

@@ -156,8 +156,8 @@ func TestTLSRegistryWithCredentials(t *testing.T) {
 	}{
 		{"another CA", registryConfig(otherCA, reg.dockerConfig), "registry_error", "tls: failed to verify certificate"},
 		{"no ca_file", registryConfig("", reg.dockerConfig), "registry_error", "tls: failed to verify certificate"},
-		{"no credentials", registryConfig(reg.caFile, t.TempDir()), "unauthorized", "401 Unauthorized"},
-		{"wrong credentials", registryConfig(reg.caFile, testutil.DockerConfig(t, reg.host, reg.user, "wrong")), "unauthorized", "401 Unauthorized"},
+		{"no credentials", registryConfig(reg.caFile, t.TempDir()), "unauthorized", "UNAUTHORIZED: authentication required"},
+		{"wrong credentials", registryConfig(reg.caFile, testutil.DockerConfig(t, reg.host, reg.user, "wrong")), "unauthorized", "UNAUTHORIZED: authentication required"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			srv := startServerWith(t, c.registry)
