@@ -56,10 +56,13 @@ bundles: build ## build the policy bundles into build/bundles/
 bench: build tools ## benchmarks side by side with their peers (see BENCHMARKS.md)
 	scripts/bench.sh
 
+load: build ## bounded load and soak test of the server beside a hostile registry; figures to test/bench/load.md (BENCHMARKS.md)
+	scripts/load.sh
+
 docker: ## build the container image (needs a Docker engine)
 	docker build -t opa-cosign:$(VERSION) .
 
 clean: ## remove build output (keeps build/capabilities.json)
 	find build -mindepth 1 -maxdepth 1 ! -name capabilities.json -exec rm -rf {} +
 
-.PHONY: help build run tools kube-tools test unit rego-test e2e e2e-kubernetes generate check-generate bundles bench docker clean
+.PHONY: help build run tools kube-tools test unit rego-test e2e e2e-kubernetes generate check-generate bundles bench load docker clean

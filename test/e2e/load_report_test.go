@@ -5,6 +5,7 @@ package e2e
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"strconv"
@@ -192,5 +193,24 @@ func writeLoadReport(t *testing.T, out string, base, after, peak serverStats, st
 		base.goroutines, peak.goroutines, after.goroutines, mib(base.heap), mib(after.heap), mib(peak.heap), mib(streamed))
 	if err := os.WriteFile(out, []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// saveProfile writes the server's CPU profile over d to out.
+func (s server) saveProfile(t *testing.T, out string, d time.Duration) {
+	resp, err := http.Get(fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", s.url, int(d.Seconds())))
+	if err != nil {
+		t.Errorf("profile: %v", err)
+		return
+	}
+	defer resp.Body.Close()
+	f, err := os.Create(out)
+	if err != nil {
+		t.Errorf("profile: %v", err)
+		return
+	}
+	defer f.Close()
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		t.Errorf("profile: %v", err)
 	}
 }

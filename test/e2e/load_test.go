@@ -118,6 +118,9 @@ func TestLoad(t *testing.T) {
 		}
 	}
 	w.fill(t, "mixed")
+	if out := os.Getenv("LOAD_PROFILE"); out != "" { // the server's CPU profile of the mixed phase
+		go srv.saveProfile(t, out, loadMixed-2*time.Second)
+	}
 	mixed := runLoad(t, client, srv, w, opts, loadMixed, true, sample)
 	quiesce()
 	after := srv.settled(t, base.goroutines)
