@@ -168,7 +168,8 @@ func TestTLSRegistryWithCredentials(t *testing.T) {
 				}
 			}
 			checkDigests(t, srv, []digestCase{
-				{"by tag", legacyTag, "", c.code + ": "},
+				{"by tag: the code", legacyTag, "", c.code + ": "},
+				{"by tag: the reason", legacyTag, "", c.says},
 				{"by digest: no request", legacy.String(), legacy.DigestStr(), ""},
 			})
 		})
