@@ -33,11 +33,12 @@ const (
 // loadWorld is what the load runs against: a healthy registry with signed and
 // unsigned images, and a hostile one.
 type loadWorld struct {
-	healthy, evil string
-	key           testutil.Key
-	hot           []string
-	fresh         chan string // by tag: tag resolution + verification
-	unsigned      chan string
+	healthy  string
+	evil     *testutil.Hostile
+	key      testutil.Key
+	hot      []string
+	fresh    chan string // by tag: tag resolution + verification
+	unsigned chan string
 }
 
 // fill pushes the fresh images of one phase: each phase has its own, so that
@@ -56,7 +57,8 @@ func (w *loadWorld) fill(t *testing.T, phase string) {
 }
 
 // next picks a well-behaved request: mostly cache hits, then fresh images
-// while they last. It returns the reference and whether it must verify.
+// while they last. It returns the request's kind, the reference, and whether
+// it must verify (else it must be denied with no_signatures).
 func (w *loadWorld) next(r *rand.Rand) (string, string, bool) {
 	switch p := r.IntN(10); {
 	case p < 2:
@@ -85,14 +87,14 @@ func (w *loadWorld) next(r *rand.Rand) (string, string, bool) {
 func TestLoad(t *testing.T) {
 	healthySrv := testutil.RegistryServer(t)
 	evil := testutil.NewHostile(t)
-	w := &loadWorld{healthy: strings.TrimPrefix(healthySrv.URL, "http://"), evil: evil.Host(), key: testutil.NewKey(t, testutil.ECDSAP256)}
+	w := &loadWorld{healthy: strings.TrimPrefix(healthySrv.URL, "http://"), evil: evil, key: testutil.NewKey(t, testutil.ECDSAP256)}
 	for i := range loadHot {
 		d := testutil.PushImage(t, w.healthy, fmt.Sprintf("load/hot-%d", i), "v1")
 		testutil.AttachLegacy(t, d, testutil.Legacy{Signer: w.key.Signer})
 		w.hot = append(w.hot, d.String())
 	}
 	// The plugin's defaults (8 s deadline, 16 verifications at once), as shipped.
-	srv := startServerWith(t, fmt.Sprintf("    registry:\n      insecure: [%q, %q]\n", w.healthy, w.evil), "--pprof")
+	srv := startServerWith(t, fmt.Sprintf("    registry:\n      insecure: [%q, %q]\n", w.healthy, evil.Host()), "--pprof")
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: loadGoodWorkers + loadEvilWorkers}}
 	opts := map[string]any{"key": w.key.PublicPEM, "insecure-ignore-tlog": true}
 	for _, ref := range w.hot { // warm the cache and every code path once
@@ -197,7 +199,7 @@ func runLoad(t *testing.T, client *http.Client, srv server, w *loadWorld, opts m
 			wg.Go(func() {
 				for time.Now().Before(stop) {
 					start := time.Now()
-					res := loadVerify(client, srv, fakeImage(w.evil, fault), opts)
+					res := loadVerify(client, srv, w.evil.Image(fault), opts)
 					r.bad(fault, time.Since(start), res, codes[fault])
 				}
 			})
@@ -218,11 +220,6 @@ func runLoad(t *testing.T, client *http.Client, srv server, w *loadWorld, opts m
 			}
 		}
 	}
-}
-
-// fakeImage is a new digest of the hostile registry's evil/<fault>.
-func fakeImage(host, fault string) string {
-	return fmt.Sprintf("%s/evil/%s@sha256:%016x%016x%016x%016x", host, fault, rand.Uint64(), rand.Uint64(), rand.Uint64(), rand.Uint64())
 }
 
 // loadResult is one answer of the server.
