@@ -92,6 +92,14 @@ func TestCosignVerifyThroughRego(t *testing.T) {
 			if c.verified != (len(errs) == 0) {
 				t.Fatalf("errors = %v", errs)
 			}
+			if c.verified {
+				s := res["signatures"].([]any)[0].(map[string]any)
+				signer, _ := s["signer"].(string)
+				digest, _ := s["digest"].(string)
+				if !strings.HasPrefix(signer, "key:sha256:") || len(signer) != len("key:sha256:")+64 || !strings.HasPrefix(digest, "sha256:") || len(digest) != 71 {
+					t.Fatalf("signature = %v, want signer key:sha256:<hex> and digest sha256:<hex>", s)
+				}
+			}
 			if !c.verified && errs[0].(map[string]any)["code"] != c.code {
 				t.Fatalf("errors = %v, want code %s", errs, c.code)
 			}
@@ -185,5 +193,33 @@ func TestOptionDocsCoverEveryOption(t *testing.T) {
 		if optionDocs[n] == "" {
 			t.Errorf("option %q is not documented", n)
 		}
+	}
+}
+
+// THREATS #22: image IDs are refused by image.parse (an error saying why) and
+// are invalid_reference data for cosign.verify, never docker.io/library/<hex>.
+func TestImageIDsAreNotReferences(t *testing.T) {
+	f := setup(t)
+	const hex64 = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	for _, id := range []string{"sha256:" + hex64, hex64, hex64[:12]} {
+		_, err := eval(t, `image.parse(input.image)`, map[string]any{"image": id}, true)
+		if err == nil || !strings.Contains(err.Error(), "image ID") {
+			t.Errorf("image.parse(%q): error %v, want one saying it is an image ID", id, err)
+		}
+		got, err := eval(t, `cosign.verify(input.image, {"key": input.key, "insecure-ignore-tlog": true})`, map[string]any{"image": id, "key": f.key.PublicPEM}, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := got.(map[string]any)
+		errs := res["errors"].([]any)
+		if res["verified"] != false || len(errs) != 1 || errs[0].(map[string]any)["code"] != verify.CodeInvalidReference ||
+			!strings.Contains(errs[0].(map[string]any)["message"].(string), "image ID") || res["reference"] != "" {
+			t.Errorf("cosign.verify(%q) = %v, want invalid_reference naming an image ID", id, res)
+		}
+	}
+	// Written in full, the same hex is an explicit Docker Hub name.
+	got, err := eval(t, `image.parse(input.image).reference`, map[string]any{"image": "docker.io/library/" + hex64[:12]}, true)
+	if err != nil || got != "docker.io/library/"+hex64[:12]+":latest" {
+		t.Errorf("explicit name: %v, %v", got, err)
 	}
 }

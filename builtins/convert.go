@@ -56,6 +56,8 @@ func signatureValue(s verify.Signature) *ast.Term {
 	}
 	return ast.ObjectTerm(
 		ast.Item(ast.InternedTerm("format"), ast.StringTerm(s.Format)),
+		ast.Item(ast.InternedTerm("signer"), ast.StringTerm(s.Signer)),
+		ast.Item(ast.InternedTerm("digest"), ast.StringTerm(s.Digest)),
 		ast.Item(ast.InternedTerm("subject"), ast.StringTerm(s.Subject)),
 		ast.Item(ast.InternedTerm("issuer"), ast.StringTerm(s.Issuer)),
 		ast.Item(ast.InternedTerm("extensions"), ast.NewTerm(ext)),

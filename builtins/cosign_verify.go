@@ -21,12 +21,12 @@ var cosignVerify = Builtin{
 				types.Named("ref", types.S).Description("image reference; a tag is resolved to its digest first"),
 				types.Named("opts", optionsType).Description("cosign options, named as the cosign CLI flags (see the options table)"),
 			),
-			types.Named("result", verifyResultType).Description("verified, image, digest, reference, signatures (those that verified), errors"),
+			types.Named("result", verifyResultType).Description("verified, image, digest, reference, signatures (those that verified, each with its signer and digest), errors"),
 		),
 		Memoize:          true,
 		Nondeterministic: true,
 	},
-	Details: optionsDetails(false),
+	Details: optionsDetails(false) + "\n" + signatureDetails,
 }
 
 func cosignVerifyImpl(bctx rego.BuiltinContext, refTerm, optsTerm *ast.Term) (*ast.Term, error) {

@@ -24,7 +24,7 @@ var cosignVerifyAttestation = Builtin{
 		Memoize:          true,
 		Nondeterministic: true,
 	},
-	Details: optionsDetails(true),
+	Details: optionsDetails(true) + "\n" + "Each attestation's `signature` has the fields of a `signatures` entry of cosign.verify, `signer` and `digest` included.",
 }
 
 func cosignVerifyAttestationImpl(bctx rego.BuiltinContext, refTerm, optsTerm *ast.Term) (*ast.Term, error) {

@@ -17,6 +17,8 @@ var cosignVerifyBatch = Builtin{
 		Name: "cosign.verify_batch",
 		Description: "Verifies many images at once: concurrently (bounded by the plugin's max_concurrency), identical requests " +
 			"done once, and under one deadline (the plugin's timeout) after which unfinished entries are `timeout` errors. " +
+			"Each distinct image (by normalised reference) is resolved to a digest once per call, and every request of that " +
+			"image — other options, attestations — is verified against that one digest, which every result names. " +
 			"The result array is aligned with the requests. A malformed request is an error naming its index.",
 		Decl: types.NewFunction(
 			types.Args(types.Named("requests", types.NewArray(nil, types.NewObject([]*types.StaticProperty{

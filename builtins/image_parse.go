@@ -30,7 +30,11 @@ var imageParse = Builtin{
 	},
 	Details: "```rego\nimage.parse(\"nginx\")\n# {\"registry\": \"docker.io\", \"repository\": \"library/nginx\", \"tag\": \"latest\", \"digest\": \"\",\n#  \"name\": \"docker.io/library/nginx\", \"reference\": \"docker.io/library/nginx:latest\"}\n```\n\n" +
 		"A reference with both a tag and a digest keeps both; the digest is what runs. " +
-		"`docker.io.evil.com/nginx` is another registry, not Docker Hub.",
+		"`docker.io.evil.com/nginx` is another registry, not Docker Hub.\n\n" +
+		"A runtime image ID — `sha256:<64 hex>`, or a bare lower-case hex string of 12 to 64 characters with no registry, " +
+		"path, tag or digest — is not a reference and is an error (cosign.verify: `invalid_reference`): the container " +
+		"runtime resolves it to an image already on the node, never to `docker.io/library/<hex>`. Written in full " +
+		"(`docker.io/library/<hex>`), the same name is an ordinary Docker Hub image.",
 }
 
 func imageParseImpl(_ rego.BuiltinContext, refTerm *ast.Term) (*ast.Term, error) {

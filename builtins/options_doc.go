@@ -39,3 +39,18 @@ func optionsDetails(attestation bool) string {
 	}
 	return b.String()
 }
+
+// signatureDetails documents what identifies a verified signature; the Rego
+// library counts distinct signers by `signer` (N-of-M, THREATS #26).
+const signatureDetails = "Each entry of `signatures` says who signed and which signature it is:\n\n" +
+	"| field | meaning |\n|---|---|\n" +
+	"| `format` | `legacy` (`.sig` tag) or `bundle` (Sigstore bundle referrer). |\n" +
+	"| `signer` | Who made it, always set, in one of three forms. `key:sha256:<hex>`: key-signed, SHA-256 of the verifying public key's DER SubjectPublicKeyInfo. " +
+	"`cert:<issuer>\\|<subject>`: a certificate with an identity (keyless, or bring-your-own PKI with a SAN); `<issuer>` is the certificate's OIDC issuer extension " +
+	"(empty when it has none) and `<subject>` the SAN the identity options matched (without them, the URI, e-mail or other-name SAN). " +
+	"`certkey:sha256:<hex>`: a certificate without any SAN, by SHA-256 of its SubjectPublicKeyInfo. The same key or identity gives the same `signer` on every " +
+	"image and in both formats: count distinct signers with it. |\n" +
+	"| `digest` | `sha256:<hex>` identifying the signature itself: of the decoded signature bytes (legacy; for a legacy attestation, its DSSE signature) or of the bundle blob as stored (the referrer's layer digest). |\n" +
+	"| `subject`, `issuer`, `extensions` | The certificate's SAN, OIDC issuer and Fulcio extensions; empty for key-signed signatures. A certificate carried beside a key-verified signature is not validated and not reported. |\n" +
+	"| `annotations` | The signed annotations (`cosign sign -a`). |\n" +
+	"| `tlog` | `{log_index, integrated_time}` of the verified transparency-log entry, or null when the log was not checked. |\n"

@@ -26,12 +26,13 @@ func Register() {
 		rego.RegisterBuiltin2(cosignVerify.Decl, cosignVerifyImpl)
 		rego.RegisterBuiltin2(cosignVerifyAttestation.Decl, cosignVerifyAttestationImpl)
 		rego.RegisterBuiltin1(cosignVerifyBatch.Decl, cosignVerifyBatchImpl)
+		rego.RegisterBuiltin2(cosignCheckOptions.Decl, cosignCheckOptionsImpl)
 	})
 }
 
 // All lists the built-ins in reference order.
 func All() []Builtin {
-	return []Builtin{imageParse, imageDigest, cosignVerify, cosignVerifyAttestation, cosignVerifyBatch}
+	return []Builtin{imageParse, imageDigest, cosignVerify, cosignVerifyAttestation, cosignVerifyBatch, cosignCheckOptions}
 }
 
 func sortedOptionNames() []string { return verify.OptionNames() }

@@ -14,6 +14,8 @@ var (
 
 	signatureType = types.NewObject([]*types.StaticProperty{
 		types.NewStaticProperty("format", types.S),
+		types.NewStaticProperty("signer", types.S),
+		types.NewStaticProperty("digest", types.S),
 		types.NewStaticProperty("subject", types.S),
 		types.NewStaticProperty("issuer", types.S),
 		types.NewStaticProperty("extensions", types.NewObject(nil, types.NewDynamicProperty(types.S, types.S))),

@@ -18,6 +18,10 @@ BENCH_OUT=$out go run ./test/bench
   echo
   cat "$out"
   cat test/bench/reading.md
+  if [[ -f test/bench/load.md ]]; then # from `make load`
+    echo
+    cat test/bench/load.md
+  fi
 } > BENCHMARKS.md
 rm -f "$out"
 echo "wrote BENCHMARKS.md"

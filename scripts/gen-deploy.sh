@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
 # Generates deploy/kubernetes/policy.yaml from the Rego sources (run by
 # `make generate`; `make check-generate` fails on drift):
-# - ConfigMap opa-cosign-policy, labelled for kube-mgmt: the library (tests left
-#   out) plus deploy/kubernetes/policy/config.rego. kube-mgmt PUTs the keys in
+# - ConfigMap opa-cosign-policy, labelled for kube-mgmt: the library (tests and
+#   the system policies below left out) plus deploy/kubernetes/policy/config.rego. kube-mgmt PUTs the keys in
 #   sorted order and a module calling a function that is not loaded yet fails,
 #   so each key is prefixed with its position in a dependency order (tsort over
 #   the `import data.` lines).
-# - ConfigMap opa-cosign-system, mounted as files: API authorization and
-#   readiness, which must be in place before kube-mgmt can load anything.
+# - ConfigMap opa-cosign-system, mounted as files: API authorization,
+#   readiness and decision-log masking (rego/system), which must be in place
+#   before kube-mgmt can load anything.
 set -euo pipefail
 export LC_ALL=C # the same file order, and so the same key order, on every machine
 cd "$(dirname "$0")/.."
 out=deploy/kubernetes/policy.yaml
 
-library=$(find rego -name '*.rego' ! -name '*_test.rego' ! -path '*/testing/*' | sort)
+system=(rego/system/authz.rego rego/system/health.rego rego/system/log.rego)
+library=$(find rego -name '*.rego' ! -name '*_test.rego' ! -path '*/testing/*' | grep -vxF -f <(printf '%s\n' "${system[@]}") | sort)
 library+=$'\n'deploy/kubernetes/policy/config.rego
 
 package_of() { awk '$1 == "package" {print $2; exit}' "$1"; }
@@ -59,7 +61,6 @@ block() { # key file: a YAML literal block under data:
   echo "  name: opa-cosign-system"
   echo "  namespace: opa"
   echo "data:"
-  block authz.rego deploy/kubernetes/policy/authz.rego
-  block health.rego deploy/kubernetes/policy/health.rego
+  for f in "${system[@]}"; do block "$(basename "$f")" "$f"; done
 } > "$out"
 echo "gen-deploy: $out"

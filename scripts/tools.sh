@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the end-to-end tools at pinned versions into build/tools/bin, from the
-# Go module proxy only (no other network). Idempotent and fast when up to date:
+# Go module proxy only (no other network). grpcurl drives the Envoy ext_authz
+# gRPC service the way a user tries it by hand. Idempotent and fast when up to date:
 # a tool is rebuilt only when the build info embedded in the installed binary
 # (`go version -m`) does not name the pinned package and version.
 #
@@ -18,6 +19,7 @@ tools=(
   "cosign-v2 github.com/sigstore/cosign/v2/cmd/cosign@v2.6.5"
   "cosign-v3 github.com/sigstore/cosign/v3/cmd/cosign@v3.1.3"
   "crane     github.com/google/go-containerregistry/cmd/crane@v0.22.1"
+  "grpcurl   github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.4"
 )
 
 # pinned FILE PKG VERSION: FILE was built from PKG of its module at VERSION.

@@ -10,17 +10,10 @@ import (
 	"github.com/opa-cosign/opa-cosign/internal/verify"
 )
 
-// run verifies one request: from the cache when it can, else once for all
-// concurrent callers asking the same thing (singleflight).
-func (e *Engine) run(ctx context.Context, r Request) *verify.Result {
-	ref, res := verify.Parse(r.Image)
-	if res != nil {
-		return res
-	}
-	t, res := e.resolve(ctx, r.Image, ref)
-	if res != nil {
-		return res
-	}
+// run verifies one request of the resolved image t: from the cache when it
+// can, else once for all concurrent callers asking the same thing
+// (singleflight).
+func (e *Engine) run(ctx context.Context, t verify.Target, r Request) *verify.Result {
 	key := resultKey(t, r)
 	if cached, ok := e.cache.get(key); ok {
 		return withImage(cached, r.Image)

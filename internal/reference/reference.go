@@ -40,6 +40,9 @@ func Parse(ref string) (Reference, error) {
 	if strings.TrimSpace(ref) != ref {
 		return Reference{}, fmt.Errorf("image reference %q has surrounding white space", ref)
 	}
+	if IsImageID(ref) {
+		return Reference{}, fmt.Errorf("%q is an image ID, not an image reference: a container runtime resolves it to an image already on the node, not from a registry", ref)
+	}
 	rest, digest, hasDigest := strings.Cut(ref, "@")
 	host, path := splitHost(rest)
 	path, tag, hasTag := splitTag(path)
@@ -81,6 +84,15 @@ func Parse(ref string) (Reference, error) {
 	}
 	return r, nil
 }
+
+// imageID matches what a container runtime takes for an image ID rather than a
+// name (THREATS #22): containerd and CRI-O resolve "sha256:<64 hex>" and a bare
+// hex prefix of 12 to 64 characters to an image already on the node, so such a
+// reference never reaches the registry that a Docker Hub reading would verify.
+var imageID = regexp.MustCompile(`^(?:sha256:[0-9a-f]{64}|[0-9a-f]{12,64})$`)
+
+// IsImageID reports whether ref, as written, is a runtime image ID.
+func IsImageID(ref string) bool { return imageID.MatchString(ref) }
 
 // splitHost separates the registry host from the path with the runtime's rule:
 // the first segment is a host when it has a dot or a port, is "localhost", or

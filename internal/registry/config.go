@@ -26,7 +26,7 @@ type Config struct {
 // Limits bound the work a hostile registry can cause (THREATS #1-#4, #19).
 type Limits struct {
 	MaxManifestBytes int64 // manifests, indexes and referrer lists; default 4 MiB
-	MaxBlobBytes     int64 // blobs, e.g. signature payloads and bundles; default 1 MiB
+	MaxBlobBytes     int64 // blobs, e.g. signature payloads, attestations and bundles; default 8 MiB
 	MaxRedirects     int   // per request; default 3
 	MaxSignatures    int   // signature candidates per image and format; default 32
 	MaxReferrers     int   // referrer descriptors per image; default 64
@@ -35,7 +35,7 @@ type Limits struct {
 // Default values for Limits.
 const (
 	DefaultMaxManifestBytes = 4 << 20
-	DefaultMaxBlobBytes     = 1 << 20
+	DefaultMaxBlobBytes     = 8 << 20
 	DefaultMaxRedirects     = 3
 	DefaultMaxSignatures    = 32
 	DefaultMaxReferrers     = 64

@@ -77,7 +77,12 @@ func (g *guard) roundTrip(req *http.Request, t *Tracker) (*http.Response, error)
 	insecure := g.insecureHosts[host]
 	if req.URL.Scheme != "https" && !insecure {
 		err := fmt.Errorf("%w to %s: the registry is not marked insecure", ErrInsecureRefused, host)
-		t.fail(err)
+		// go-containerregistry pings loopback and private hosts over plain HTTP after the HTTPS ping failed; that
+		// refusal must not hide why HTTPS failed (a TLS or connection error), or the error would invite marking
+		// the registry insecure. Any other plain-HTTP request is the reason itself.
+		if req.URL.Path != "/v2/" {
+			t.fail(err)
+		}
 		return nil, err
 	}
 	if n := redirects(req); n > g.limits.MaxRedirects {

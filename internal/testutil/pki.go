@@ -61,7 +61,7 @@ func NewCA(t testing.TB) *CA {
 
 // Leaf describes a signing certificate.
 type Leaf struct {
-	URI, Issuer string
+	URI, Issuer string            // no URI: a certificate without any SAN
 	Github      map[string]string // trigger, sha, name, repository, ref
 	NotBefore   time.Time         // default an hour ago
 	NotAfter    time.Time         // default in an hour
@@ -78,13 +78,16 @@ func (c *CA) Issue(t testing.TB, l Leaf) (*x509.Certificate, signature.SignerVer
 	if l.NotAfter.IsZero() {
 		l.NotAfter = time.Now().Add(time.Hour)
 	}
-	u, err := url.Parse(l.URI)
-	must(t, err)
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(time.Now().UnixNano()),
 		NotBefore:    l.NotBefore, NotAfter: l.NotAfter,
-		URIs: []*url.URL{u}, KeyUsage: x509.KeyUsageDigitalSignature,
+		KeyUsage:    x509.KeyUsageDigitalSignature,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageCodeSigning},
+	}
+	if l.URI != "" { // else a certificate without any SAN
+		u, err := url.Parse(l.URI)
+		must(t, err)
+		tmpl.URIs = []*url.URL{u}
 	}
 	add := func(oid asn1.ObjectIdentifier, v string) {
 		if v != "" {

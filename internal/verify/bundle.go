@@ -4,8 +4,12 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"strings"
 
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/sigstore/cosign/v2/pkg/cosign"
 	ociremote "github.com/sigstore/cosign/v2/pkg/oci/remote"
 	sgbundle "github.com/sigstore/sigstore-go/pkg/bundle"
@@ -52,7 +56,7 @@ func (v *Verifier) bundles(ctx context.Context, t Target, o *Options, co *cosign
 		if ctx.Err() != nil {
 			return outcomes, ctx.Err()
 		}
-		b, err := ociremote.Bundle(repo.Digest(desc.Digest.String()), ropts)
+		b, blob, err := v.fetchBundle(ctx, repo.Digest(desc.Digest.String()))
 		if err != nil {
 			if ctx.Err() != nil || isTransportRefusal(ctx) {
 				return outcomes, err
@@ -60,7 +64,7 @@ func (v *Verifier) bundles(ctx context.Context, t Target, o *Options, co *cosign
 			outcomes = append(outcomes, candidateOutcome{format: FormatBundle, code: classifyCandidate(err, kind), err: fmt.Errorf("reading bundle %s: %w", desc.Digest, err)})
 			continue
 		}
-		skip, err := v.bundleOne(t, b, o, co, kind, res)
+		skip, err := v.bundleOne(t, b, blob, o, co, kind, res)
 		if skip {
 			continue
 		}
@@ -80,7 +84,7 @@ func isTransportRefusal(ctx context.Context) bool {
 
 // bundleOne verifies one bundle. skip is true when the bundle is of the other
 // kind (an attestation when verifying signatures, or the reverse).
-func (v *Verifier) bundleOne(t Target, b *sgbundle.Bundle, o *Options, base *cosign.CheckOpts, kind Kind, res *Result) (skip bool, err error) {
+func (v *Verifier) bundleOne(t Target, b *sgbundle.Bundle, blob v1.Hash, o *Options, base *cosign.CheckOpts, kind Kind, res *Result) (skip bool, err error) {
 	env := b.GetDsseEnvelope()
 	if env == nil {
 		return false, &malformedError{fmt.Errorf("bundle holds no DSSE envelope")}
@@ -114,7 +118,10 @@ func (v *Verifier) bundleOne(t Target, b *sgbundle.Bundle, o *Options, base *cos
 	if err := run(&co); err != nil {
 		return false, diagnoseTlog(err, co, run)
 	}
-	s := bundleSignature(b, vr, st, co.IgnoreTlog)
+	s, err := bundleSignature(b, blob, vr, st, o, co.IgnoreTlog)
+	if err != nil {
+		return false, err
+	}
 	if kind == Signatures {
 		if err := checkAnnotations(o.Annotations, st.annotations); err != nil {
 			return false, err
@@ -125,16 +132,73 @@ func (v *Verifier) bundleOne(t Target, b *sgbundle.Bundle, o *Options, base *cos
 	return false, addAttestation(res, st, o, s)
 }
 
-// bundleSignature describes a verified bundle.
-func bundleSignature(b *sgbundle.Bundle, vr *verify.VerificationResult, st *statement, ignoreTlog bool) Signature {
-	s := Signature{Format: FormatBundle, Annotations: st.annotations}
-	if vr != nil && vr.Signature != nil && vr.Signature.Certificate != nil {
-		summarize(&s, vr.Signature.Certificate)
+// bundleSignature describes a verified bundle: its signer is the key option
+// or the certificate sigstore-go verified, with the SAN it matched.
+func bundleSignature(b *sgbundle.Bundle, blob v1.Hash, vr *verify.VerificationResult, st *statement, o *Options, ignoreTlog bool) (Signature, error) {
+	s := Signature{Format: FormatBundle, Digest: blob.String(), Annotations: st.annotations, Extensions: map[string]string{}}
+	if o.Key != nil {
+		s.Signer = o.keySigner
+	} else {
+		vc, err := b.VerificationContent()
+		if err != nil {
+			return s, err
+		}
+		cert := vc.Certificate()
+		if cert == nil {
+			return s, &malformedError{fmt.Errorf("verified without a key but carries no certificate")}
+		}
+		subject := ""
+		if vr != nil && vr.Signature != nil && vr.Signature.Certificate != nil {
+			subject = vr.Signature.Certificate.SubjectAlternativeName
+		}
+		describeCertificate(&s, cert, o.Identity, subject)
 	}
 	if !ignoreTlog {
 		if entries, err := b.TlogEntries(); err == nil && len(entries) > 0 {
 			s.Tlog = &Tlog{LogIndex: entries[0].LogIndex(), IntegratedTime: entries[0].IntegratedTime().Unix()}
 		}
 	}
-	return s
+	return s, nil
+}
+
+// fetchBundle reads the Sigstore bundle a referrer manifest holds in its one
+// layer, and that layer's digest: the bundle blob as stored, which
+// go-containerregistry checks against the bytes it reads.
+func (v *Verifier) fetchBundle(ctx context.Context, ref name.Digest) (*sgbundle.Bundle, v1.Hash, error) {
+	img, err := remote.Image(ref, v.reg.RemoteOptions(ctx)...)
+	if err != nil {
+		return nil, v1.Hash{}, err
+	}
+	m, err := img.Manifest()
+	if err != nil {
+		return nil, v1.Hash{}, err
+	}
+	if len(m.Layers) != 1 {
+		return nil, v1.Hash{}, &malformedError{fmt.Errorf("bundle manifest has %d layers, want exactly one", len(m.Layers))}
+	}
+	desc := m.Layers[0]
+	if !strings.HasPrefix(string(desc.MediaType), bundleArtifactPrefix) {
+		return nil, v1.Hash{}, &malformedError{fmt.Errorf("bundle layer has media type %q", desc.MediaType)}
+	}
+	layer, err := img.LayerByDigest(desc.Digest)
+	if err != nil {
+		return nil, v1.Hash{}, err
+	}
+	rc, err := layer.Compressed()
+	if err != nil {
+		return nil, v1.Hash{}, err
+	}
+	defer rc.Close()
+	raw, err := io.ReadAll(rc)
+	if err != nil {
+		return nil, v1.Hash{}, err
+	}
+	b := &sgbundle.Bundle{}
+	if err := b.UnmarshalJSON(raw); err != nil {
+		return nil, v1.Hash{}, &malformedError{fmt.Errorf("bundle does not parse: %w", err)}
+	}
+	if !b.MinVersion("v0.3") {
+		return nil, v1.Hash{}, &malformedError{fmt.Errorf("bundle media type %q is older than v0.3", b.GetMediaType())}
+	}
+	return b, desc.Digest, nil
 }

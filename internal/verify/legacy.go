@@ -104,7 +104,7 @@ func (v *Verifier) legacyOne(ctx context.Context, sig oci.Signature, h v1.Hash, 
 	if err := run(&co); err != nil {
 		return diagnoseTlog(err, co, run)
 	}
-	s, err := legacySignature(sig, co.IgnoreTlog)
+	s, err := legacySignature(sig, o, kind, co.IgnoreTlog)
 	if err != nil {
 		return err
 	}
@@ -165,13 +165,9 @@ func checkAnnotations(want map[string]string, have map[string]any) error {
 // legacyStatement parses a legacy attestation's DSSE envelope and checks that
 // its statement names digest h (THREATS #6, #7).
 func legacyStatement(sig oci.Signature, h v1.Hash) (*statement, error) {
-	p, err := sig.Payload()
+	env, err := legacyEnvelope(sig)
 	if err != nil {
 		return nil, err
-	}
-	var env dsse.Envelope
-	if err := json.Unmarshal(p, &env); err != nil {
-		return nil, &malformedError{fmt.Errorf("attestation is not a DSSE envelope: %w", err)}
 	}
 	body, err := base64.StdEncoding.DecodeString(env.Payload)
 	if err != nil {
@@ -180,23 +176,85 @@ func legacyStatement(sig oci.Signature, h v1.Hash) (*statement, error) {
 	return parseStatement(env.PayloadType, body, h)
 }
 
-// legacySignature describes a verified legacy candidate.
-func legacySignature(sig oci.Signature, ignoreTlog bool) (Signature, error) {
-	s := Signature{Format: FormatLegacy, Annotations: map[string]any{}}
-	if p, err := sig.Payload(); err == nil {
-		var sci struct {
-			Optional map[string]any `json:"optional"`
+// legacyEnvelope decodes a legacy attestation's DSSE envelope. It must hold
+// exactly one signature, as cosign writes it and as sigstore-go requires of
+// bundles: with more, which one verified (and so which signature this is)
+// would be ambiguous.
+func legacyEnvelope(sig oci.Signature) (*dsse.Envelope, error) {
+	p, err := sig.Payload()
+	if err != nil {
+		return nil, err
+	}
+	var env dsse.Envelope
+	if err := json.Unmarshal(p, &env); err != nil {
+		return nil, &malformedError{fmt.Errorf("attestation is not a DSSE envelope: %w", err)}
+	}
+	if len(env.Signatures) != 1 {
+		return nil, &malformedError{fmt.Errorf("DSSE envelope has %d signatures, want exactly one", len(env.Signatures))}
+	}
+	return &env, nil
+}
+
+// legacySignatureBytes are the raw bytes of a legacy candidate's signature:
+// the signature annotation for a signature, the DSSE signature for an
+// attestation.
+func legacySignatureBytes(sig oci.Signature, kind Kind) ([]byte, error) {
+	b64 := ""
+	if kind == Attestations {
+		env, err := legacyEnvelope(sig)
+		if err != nil {
+			return nil, err
 		}
-		if json.Unmarshal(p, &sci) == nil && sci.Optional != nil {
-			s.Annotations = sci.Optional
+		b64 = env.Signatures[0].Sig
+	} else {
+		var err error
+		if b64, err = sig.Base64Signature(); err != nil {
+			return nil, err
 		}
 	}
-	cert, err := sig.Cert()
+	raw, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		return nil, &malformedError{fmt.Errorf("signature is not base64: %w", err)}
+	}
+	return raw, nil
+}
+
+// legacySignature describes a verified legacy candidate. Its identity comes
+// from what verified it: the key option, the certificate option, or else the
+// certificate the signature carries (which cosign then validated). A
+// certificate carried beside a key-verified signature was never validated and
+// is not reported.
+func legacySignature(sig oci.Signature, o *Options, kind Kind, ignoreTlog bool) (Signature, error) {
+	s := Signature{Format: FormatLegacy, Annotations: map[string]any{}, Extensions: map[string]string{}}
+	if kind == Signatures {
+		if p, err := sig.Payload(); err == nil {
+			var sci struct {
+				Optional map[string]any `json:"optional"`
+			}
+			if json.Unmarshal(p, &sci) == nil && sci.Optional != nil {
+				s.Annotations = sci.Optional
+			}
+		}
+	}
+	raw, err := legacySignatureBytes(sig, kind)
 	if err != nil {
 		return s, err
 	}
-	if cert != nil {
-		describeCertificate(&s, cert)
+	s.Digest = sha256Digest(raw)
+	switch {
+	case o.Key != nil:
+		s.Signer = o.keySigner
+	case o.Certificate != nil && o.Certificate.Cert != nil:
+		describeCertificate(&s, o.Certificate.Cert, o.Identity, "")
+	default:
+		cert, err := sig.Cert()
+		if err != nil {
+			return s, err
+		}
+		if cert == nil {
+			return s, &malformedError{fmt.Errorf("verified without a key but carries no certificate")}
+		}
+		describeCertificate(&s, cert, o.Identity, "")
 	}
 	if !ignoreTlog {
 		if b, err := sig.Bundle(); err == nil && b != nil {

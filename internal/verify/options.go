@@ -29,6 +29,7 @@ type Options struct {
 	Type string
 
 	fingerprint string
+	keySigner   string // Signature.Signer of what Key verifies
 }
 
 // Fingerprint identifies the normalised options: equal fingerprints verify
@@ -166,7 +167,11 @@ func parseKey(o *Options, v any) error {
 	if err != nil {
 		return fmt.Errorf("unsupported public key: %w", err)
 	}
-	o.Key = verifier
+	signer, err := keySigner(pub)
+	if err != nil {
+		return err
+	}
+	o.Key, o.keySigner = verifier, signer
 	return nil
 }
 

@@ -41,7 +41,15 @@ type Result struct {
 
 // Signature describes one verified signature.
 type Signature struct {
-	Format      string
+	Format string
+	// Signer names who signed, in one of three forms: "key:sha256:<hex>" (the
+	// verifying key's DER SubjectPublicKeyInfo), "cert:<issuer>|<subject>" (a
+	// certificate identity) or "certkey:sha256:<hex>" (a certificate without
+	// any SAN, by its key). Equal signers are one signer.
+	Signer string
+	// Digest identifies the signature itself, "sha256:<hex>": of the decoded
+	// signature bytes (legacy) or of the bundle blob as stored (bundle).
+	Digest      string
 	Subject     string            // certificate identity (SAN); "" when key-signed
 	Issuer      string            // OIDC issuer; "" when key-signed
 	Extensions  map[string]string // Fulcio extensions, keyless only

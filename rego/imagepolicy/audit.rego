@@ -4,13 +4,14 @@ import rego.v1
 
 import data.imagepolicy.evaluate
 import data.imagepolicy.kubernetes.images
+import data.imagepolicy.namespaces
 
 # METADATA
 # scope: document
 # title: Running-workload audit
 # description: |
 #   Verifies what actually runs: input is `kubectl get pods -A -o json` (a v1 List of Pods). Per Pod: allowed, and
-#   each offending container with its image and reasons. Uses each Pod's namespace rules; exempt namespaces are
+#   each offending container or image volume (`list` says which) with its image and reasons. Uses each Pod's namespace rules; exempt namespaces are
 #   reported as exempt.
 # entrypoint: true
 audit := [pod_audit(pod) | some pod in object.get(input, "items", [])]
@@ -23,8 +24,7 @@ pod_audit(pod) := {
 	"violations": [],
 } if {
 	ns := object.get(pod.metadata, "namespace", "")
-	some pattern in object.get(evaluate.settings, "exempt_namespaces", [])
-	glob.match(pattern, [], ns)
+	namespaces.exempt(ns)
 } else := {
 	"namespace": ns,
 	"name": object.get(pod.metadata, "name", ""),
@@ -36,14 +36,14 @@ pod_audit(pod) := {
 	containers := images.of(pod, "Pod")
 	result := evaluate.decide([c.image | some c in containers], ns)
 	verdicts := {r.image: r | some r in result.images}
-	violations := [{"container": c.name, "image": c.image, "reasons": verdicts[c.image].reasons} |
+	violations := [{"container": c.name, "list": c.list, "image": c.image, "reasons": object.get(verdicts, [c.image, "reasons"], ["not evaluated: no image"])} |
 		some c in containers
-		not verdicts[c.image].allowed
+		not object.get(verdicts, [c.image, "allowed"], false)
 	]
 } else := {
 	"namespace": object.get(pod.metadata, "namespace", ""),
 	"name": object.get(pod.metadata, "name", ""),
 	"exempt": false,
 	"allowed": false,
-	"violations": [{"container": "", "image": "", "reasons": ["the pod could not be evaluated"]}],
+	"violations": [{"container": "", "list": "", "image": "", "reasons": ["the pod could not be evaluated"]}],
 }

@@ -3,20 +3,20 @@
 # description: |
 #   The seeds' other controls, applied to every image on top of the verification config, each parameterised by
 #   data.imagepolicy.config.controls: a registry allowlist, digest enforcement, and gates on verified attestations
-#   (vulnerability scans by severity and age; SLSA provenance by builder and source repository).
+#   (vulnerability reports by severity and age; SLSA provenance by builder and source repository).
 package imagepolicy.controls
 
 import rego.v1
 
+import data.imagepolicy.controls.provenance
+import data.imagepolicy.controls.vuln
 import data.imagepolicy.match
 
 # violations lists why an image fails the configured controls (empty when none apply or all pass).
-violations(img, entry, cfg, rs) := [v |
-	some v in array.concat(
-		array.concat(registry_violations(entry, cfg), digest_violations(img, entry, cfg)),
-		attestation_violations(img, entry, cfg, rs),
-	)
-]
+violations(img, entry, cfg, rs) := array.concat(
+	array.concat(registry_violations(entry, cfg), digest_violations(img, entry, cfg)),
+	attestation_violations(img, entry, cfg, rs),
+)
 
 controls(cfg) := object.get(cfg, "controls", {})
 
@@ -54,85 +54,22 @@ attestation_request(img, rule) := {"image": img, "opts": object.union(object.get
 
 requests(img, entry, cfg) := [attestation_request(img, rule) | some rule in attestation_rules(entry, cfg)]
 
+# Every rule yields its violations; a rule whose result is missing (a failed batch) yields one too, so that an
+# undefined result can never pass a gate.
 attestation_violations(img, entry, cfg, rs) := [v |
 	some i, rule in attestation_rules(entry, cfg)
-	v := rule_violation(rule, object.get(rs, [["att", img, i]], null))
+	some v in rule_violations(rule, object.get(rs, [["att", img, i]], null))
 ]
 
-# rule_violation is undefined when the rule passes.
-rule_violation(rule, res) := sprintf("%s attestation: not verified (%s)", [rule.type, concat("; ", [e.code | some e in object.get(res, "errors", [])])]) if {
+rule_violations(rule, null) := [sprintf("%s attestation: not verified (verification did not run)", [rule.type])]
+
+rule_violations(rule, res) := [sprintf("%s attestation: not verified (%s)", [rule.type, concat("; ", [sprintf("%s: %s", [e.code, e.message]) | some e in object.get(res, "errors", [])])])] if {
+	res != null
 	not res.verified == true
-} else := sprintf("%s attestation: no verified statement passes the gate", [rule.type]) if {
-	not any_passes(rule, res.attestations)
-}
+} else := gate_violations(rule, res.attestations)
 
-any_passes(rule, attestations) if {
-	some a in attestations
-	passes(rule, a.predicate)
-}
-
-passes(rule, predicate) if {
-	vuln_ok(rule, predicate)
-	provenance_ok(rule, predicate)
-}
-
-# Vulnerability gate: "max_severity": {"CRITICAL": 0, "HIGH": 3}, "max_age_hours": 24. Counts come from the
-# scan summary (predicate.scanner.result.summary) or are counted from a Trivy report in the predicate.
-vuln_ok(rule, predicate) if {
-	every severity, max in object.get(rule, "max_severity", {}) {
-		severity_count(predicate, upper(severity)) <= max
-	}
-	fresh(rule, predicate)
-}
-
-severity_count(predicate, severity) := n if {
-	summary := predicate.scanner.result.summary
-	n := object.get({upper(k): v | some k, v in summary}, severity, 0)
-} else := count([1 |
-	some r in object.get(predicate.scanner.result, "Results", [])
-	some v in object.get(r, "Vulnerabilities", [])
-	upper(v.Severity) == severity
-])
-
-fresh(rule, _) if not rule.max_age_hours
-
-fresh(rule, predicate) if {
-	finished := time.parse_rfc3339_ns(predicate.metadata.scanFinishedOn)
-	time.now_ns() - finished <= (rule.max_age_hours * 3600) * 1000000000
-}
-
-# Provenance gate: "builder_ids": [...] exact; "source_repositories": [...] prefixes of the source URI.
-provenance_ok(rule, predicate) if {
-	builder_ok(rule, predicate)
-	source_ok(rule, predicate)
-}
-
-builder_ok(rule, _) if not rule.builder_ids
-
-builder_ok(rule, predicate) if builder_id(predicate) in rule.builder_ids
-
-builder_id(p) := p.runDetails.builder.id
-
-builder_id(p) := p.builder.id if not p.runDetails
-
-source_ok(rule, _) if not rule.source_repositories
-
-source_ok(rule, predicate) if {
-	some uri in source_uris(predicate)
-	some prefix in rule.source_repositories
-	startswith(uri, prefix)
-}
-
-source_uris(p) := {u |
-	some u in array.concat(
-		[p.buildDefinition.externalParameters.workflow.repository | p.buildDefinition.externalParameters.workflow.repository],
-		[d.uri | some d in object.get(object.get(p, "buildDefinition", {}), "resolvedDependencies", [])],
-	)
-} if p.buildDefinition
-
-source_uris(p) := {u |
-	some u in array.concat(
-		[p.invocation.configSource.uri | p.invocation.configSource.uri],
-		[m.uri | some m in object.get(p, "materials", [])],
-	)
-} if not p.buildDefinition
+gate_violations(rule, attestations) := [sprintf("%s attestation: %s", [rule.type, v]) | some v in vuln.violations(rule, attestations)] if {
+	vuln.applies(rule)
+} else := [sprintf("%s attestation: %s", [rule.type, v]) | some v in provenance.violations(rule, attestations)] if {
+	provenance.applies(rule)
+} else := []

@@ -3,41 +3,52 @@
 # description: |
 #   The core shared by every entrypoint: for a list of images and a namespace, find the config rule of each image,
 #   verify all that need it in one cosign.verify_batch call, and decide. Anything undefined — an unparsable
-#   image, a malformed rule, a built-in error — leaves `allowed` false (allow-list style).
+#   image, a malformed rule, a built-in error — leaves `allowed` false (allow-list style), and a config with
+#   errors denies every image.
 package imagepolicy.evaluate
 
 import rego.v1
 
 import data.imagepolicy.controls
 import data.imagepolicy.match
+import data.imagepolicy.namespaces
 import data.imagepolicy.requirement
+import data.imagepolicy.signers
+import data.imagepolicy.validation
 
-# config is the effective config for a namespace: the global verification config with the keys of the most
-# specific matching `namespaces` entry laid over it.
-config(namespace) := object.union(global, overlay) if {
-	global := object.remove(settings, ["namespaces"])
-	overlay := namespace_overlay(namespace)
-}
-
-# settings is data.imagepolicy.config, from a bundle, a kube-mgmt ConfigMap or the data API.
-default settings := {}
-
-settings := data.imagepolicy.config
-
-namespace_overlay(namespace) := top[2] if {
-	found := [[match.specificity(pattern), pattern, value] |
-		some pattern, value in object.get(settings, "namespaces", {})
-		glob.match(pattern, [], namespace)
-	]
-	count(found) > 0
-	top := sort(found)[0]
-} else := {}
+# config is the effective config of a namespace (see imagepolicy.namespaces).
+config(namespace) := namespaces.config(namespace)
 
 # mode is enforce, warn or audit; anything else enforces (fail closed).
 mode(cfg) := m if {
 	m := object.get(cfg, "mode", "enforce")
 	m in {"enforce", "warn", "audit"}
 } else := "enforce"
+
+# decide evaluates images in namespace: {"mode", "images": [one result per image, in order]}.
+decide(images, namespace) := {"mode": "enforce", "images": [config_error_result(img) | some img in images]} if {
+	count(validation.errors) > 0
+} else := {
+	"mode": mode(cfg),
+	"images": [with_controls(total_result(img, object.get(pl, [img], null), rs), object.get(pl, [img], null), cfg, rs) | some img in images],
+} if {
+	cfg := config(namespace)
+	pl := plan(images, cfg)
+	rs := batch_results(requests(pl, cfg))
+}
+
+config_error_result(img) := object.union(unevaluated(img), {"reasons": [config_error_reason]})
+
+# The reason names the first problems; data.imagepolicy.config_errors lists them all.
+config_error_reason := sprintf("the verification config has %d error(s), so every image is denied until it is fixed: %s%s", [
+	count(validation.errors),
+	concat("; ", array.slice(sort(validation.errors), 0, 3)),
+	more_errors(count(validation.errors) - 3),
+])
+
+more_errors(n) := sprintf(" (and %d more: see data.imagepolicy.config_errors)", [n]) if n > 0
+
+else := ""
 
 parsed(img) := {"ok": true, "value": image.parse(img)} if {
 	is_string(img)
@@ -90,23 +101,28 @@ requests(pl, cfg) := array.concat(
 # results maps each request to its result; undefined when the batch fails (misuse), which denies.
 results(keyed) := {keyed[i][0]: res | some i, res in cosign.verify_batch([r | some [_, r] in keyed])}
 
-# decide evaluates images in namespace.
-decide(images, namespace) := {
-	"mode": mode(cfg),
-	"images": [with_controls(total_result(img, object.get(pl, [img], null), rs), object.get(pl, [img], null), cfg, rs) | some img in images],
-} if {
-	cfg := config(namespace)
-	pl := plan(images, cfg)
-	rs := batch_results(requests(pl, cfg))
-}
-
-# with_controls adds the controls' violations; an image with any is not allowed. When the controls cannot be
-# evaluated, the image is not allowed either.
+# with_controls adds the controls' violations, and refuses an image whose verifications did not all see one
+# digest; an image with any is not allowed. When the controls cannot be evaluated, the image is not allowed either.
 with_controls(r, entry, cfg, rs) := r if {
 	entry.parsed == null
 } else := object.union(r, {"allowed": both(r.allowed == true, count(v) == 0), "reasons": array.concat(r.reasons, v)}) if {
-	v := controls.violations(r.image, entry, cfg, rs)
+	v := array.concat(digest_violations(r.image, rs), controls.violations(r.image, entry, cfg, rs))
 } else := object.union(r, {"allowed": false, "reasons": array.concat(r.reasons, ["the image controls could not be evaluated"])})
+
+# digest_violations: every result of one image must be about one digest, or the signers, attestations and pinned
+# digest of the decision could describe different images (THREATS #30).
+digest_violations(img, rs) := [sprintf("the verifications of this image saw different digests (%s): the tag moved during the decision", [concat(", ", sort(digests))])] if {
+	digests := {res.digest |
+		some k, res in rs
+		own_key(k, img)
+		res.digest != ""
+	}
+	count(digests) > 1
+} else := []
+
+own_key([img, _], img)
+
+own_key(["att", img, _], img)
 
 # A failed batch (misuse of a built-in) leaves no results: every image that needed one is denied, with a reason.
 batch_results(reqs) := r if {
@@ -118,14 +134,17 @@ batch_results(reqs) := r if {
 # "every image is allowed" check over fewer images would allow (THREATS #20).
 total_result(img, entry, rs) := r if {
 	r := image_result(img, entry, rs)
-} else := {
+} else := object.union(unevaluated(img), {"reasons": ["the image could not be evaluated"]})
+
+unevaluated(img) := {
 	"image": img,
 	"allowed": false,
 	"verified": false,
 	"digest": "",
 	"reference": "",
+	"signers": [],
 	"matched": {"host": "", "pattern": "", "rule": "none"},
-	"reasons": ["the image could not be evaluated"],
+	"reasons": [],
 }
 
 image_result(img, entry, _) := object.union(base(img, entry), {"allowed": false, "reasons": ["invalid image reference"]}) if {
@@ -150,6 +169,7 @@ base(img, entry) := {
 	"verified": false,
 	"digest": object.get(parsed_or_empty(entry), "digest", ""),
 	"reference": object.get(parsed_or_empty(entry), "reference", ""),
+	"signers": [],
 	"matched": {"host": entry.rule.host, "pattern": entry.rule.pattern, "rule": entry.rule.rule},
 }
 
@@ -158,18 +178,25 @@ verified_result(img, entry, rs) := object.union(base(img, entry), {
 	"verified": ok,
 	"digest": first.digest,
 	"reference": non_empty(first.reference, base(img, entry).reference),
-	"reasons": reasons,
+	"signers": sort(union({signers.of(res) | some res in good})),
+	"reasons": failure_reasons(ok, own, entry.requirement.need, got),
 }) if {
 	own := [res | some i, _ in entry.requirement.of; res := rs[[img, i]]]
 	count(own) == count(entry.requirement.of)
 	good := [res | some res in own; res.verified == true]
-	ok := count(good) >= entry.requirement.need
+	got := met(entry.requirement.need, own, good)
+	ok := got >= entry.requirement.need
 	first := preferred(good, own)
-	reasons := failure_reasons(ok, own, entry.requirement.need, count(good))
 } else := object.union(base(img, entry), {
 	"allowed": false,
 	"reasons": ["verification did not run: malformed options or requirement for this pattern (see the built-in error)"],
 })
+
+# met counts the option sets that are satisfied: any one for a single signer or an any-of list; for N of M,
+# option sets matched to distinct signers.
+met(1, _, good) := count(good)
+
+met(need, own, _) := signers.matched([signers.of(res) | some res in own]) if need > 1
 
 preferred(good, _) := good[0] if count(good) > 0
 
@@ -178,6 +205,6 @@ preferred(good, own) := own[0] if count(good) == 0
 failure_reasons(true, _, _, _) := []
 
 failure_reasons(false, own, need, got) := array.concat(
-	[sprintf("%d of %d required signers verified", [got, need]) | need > 1],
+	[sprintf("%d of %d required signers verified (a signer counts once)", [got, need]) | need > 1],
 	[sprintf("%s: %s", [e.code, e.message]) | some res in own; not res.verified; some e in res.errors],
 )

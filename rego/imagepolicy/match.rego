@@ -20,9 +20,11 @@ entries(section, registry) := [[host, value] |
 	normal_host(host) == registry
 ]
 
-# Docker Hub official images are written "nginx" in configs but are library/nginx.
+# Docker Hub official images are written "nginx" in configs but are library/nginx. Only library/<one segment> is
+# an official image: docker.io/library/ubuntu/evil is someone's repository, not "ubuntu/evil" (THREATS #16).
 candidate_paths(parsed) := {parsed.repository, trim_prefix(parsed.repository, "library/")} if {
 	parsed.registry == "docker.io"
+	regex.match(`^library/[^/]+$`, parsed.repository)
 } else := {parsed.repository}
 
 matches(pattern, paths) if {

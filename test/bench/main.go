@@ -26,6 +26,12 @@ func main() {
 	defer os.RemoveAll(work)
 	e := &env{root: root, work: work}
 	defer e.stop()
+	// BENCH_ONLY=envoy measures section 6 alone (one signed image, no peers).
+	if os.Getenv("BENCH_ONLY") == "envoy" {
+		e.setup(1)
+		fmt.Print(e.envoySection())
+		return
+	}
 	e.setup(50)
 
 	var b strings.Builder
@@ -92,6 +98,7 @@ func main() {
 
 	p("\n## 5. 100 concurrent admissions of one uncached image\n\n")
 	p("Upstream verifications performed: %d.\n", e.concurrentSame())
+	p("%s", e.envoySection())
 
 	fmt.Print(b.String())
 	if out := os.Getenv("BENCH_OUT"); out != "" {

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -52,10 +53,42 @@ func start(t *testing.T, name string, env []string, args ...string) {
 // startProc is start, returning the process so that a test can stop it early.
 func startProc(t *testing.T, name string, env []string, args ...string) *exec.Cmd {
 	t.Helper()
-	var out bytes.Buffer
+	cmd, _ := startCapture(t, name, env, args...)
+	return cmd
+}
+
+// startLogged is start, returning the process's output as it grows (a
+// server's decision log, for one).
+func startLogged(t *testing.T, name string, env []string, args ...string) *syncBuffer {
+	t.Helper()
+	_, out := startCapture(t, name, env, args...)
+	return out
+}
+
+// syncBuffer is output written by a process and read by the test meanwhile.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func startCapture(t *testing.T, name string, env []string, args ...string) (*exec.Cmd, *syncBuffer) {
+	t.Helper()
+	out := &syncBuffer{}
 	cmd := exec.Command(name, args...)
 	cmd.Env = append(os.Environ(), env...)
-	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +99,7 @@ func startProc(t *testing.T, name string, env []string, args ...string) *exec.Cm
 			t.Logf("%s output:\n%s", filepath.Base(name), tail(out.String(), 4000))
 		}
 	})
-	return cmd
+	return cmd, out
 }
 
 func tail(s string, n int) string {

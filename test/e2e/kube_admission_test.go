@@ -14,6 +14,9 @@ import (
 // webhookTimeout is the shipped webhooks' timeoutSeconds.
 const webhookTimeout = 10 * time.Second
 
+// warnLabel is the namespace label the shipped admission config grants warn mode by.
+const warnLabel = "opa-cosign.openpolicyagent.org/mode"
+
 // TestKubernetesAdmission drives the real kube-apiserver with kubectl. The
 // API server calls opa-cosign (TLS, kubernetes-admission bundle, shipped
 // webhook configurations with failurePolicy Fail) for images in the real
@@ -38,15 +41,19 @@ func TestKubernetesAdmission(t *testing.T) {
 	tag := func(repo string) string { return host + "/e2e/" + repo + ":v1" }
 
 	verifyWith := map[string]any{"key": k.pem(t), "insecure-ignore-tlog": true}
-	w := startWebhook(t, c, map[string]any{
+	cfg := map[string]any{
 		"mode":                    "enforce",
 		"exempt_namespaces":       []string{"kube-system", "opa", "tools"},
 		"allow_with_verification": map[string]any{host: map[string]any{"e2e/**": verifyWith}, down: map[string]any{"**": verifyWith}},
-		"namespaces":              map[string]any{"dev-*": map[string]any{"mode": "warn"}},
-	}, host, down)
-	for _, ns := range []string{"prod", "tools", "dev-team"} {
+		"namespace_selectors":     []any{map[string]any{"match_labels": map[string]any{warnLabel: "warn"}, "config": map[string]any{"mode": "warn"}}},
+	}
+	w := startWebhook(t, c, cfg, host, down)
+	for _, ns := range []string{"prod", "tools", "dev-team", "dev-tenant"} {
 		c.namespace(t, ns)
 	}
+	// Warn mode by a label an admin sets; a tenant's namespace named like it gets nothing (THREATS #28).
+	c.mustKubectl(t, "", "label", "namespace", "dev-team", warnLabel+"=warn")
+	w.replicate(t, c, "prod", "dev-team", "dev-tenant")
 	c.waitWebhooks(t, "prod", tag("legacy"), legacy.String(), tag("unsigned"))
 
 	t.Run("signed pod admitted and pinned to digests", func(t *testing.T) {
@@ -110,12 +117,23 @@ func TestKubernetesAdmission(t *testing.T) {
 	t.Run("exempt namespace admits unsigned", func(t *testing.T) {
 		c.create(t, "tools", pod("unsigned", podSpec([]string{tag("unsigned")}, nil))).admitted(t)
 	})
-	t.Run("warn mode admits with a warning", func(t *testing.T) {
+	t.Run("warn mode by namespace label admits with a warning", func(t *testing.T) {
 		r := c.create(t, "dev-team", pod("unsigned", podSpec([]string{tag("unsigned")}, nil)))
 		r.admitted(t)
 		if !strings.Contains(r.out, "Warning:") || !strings.Contains(r.out, `image "`+tag("unsigned")+`": no_signatures`) {
 			t.Fatalf("no warning in kubectl output:\n%s", r.out)
 		}
+		c.create(t, "dev-tenant", pod("unsigned", podSpec([]string{tag("unsigned")}, nil))).denied(t, `image "`+tag("unsigned")+`": no_signatures`)
+	})
+	t.Run("image volumes verified and pinned", func(t *testing.T) {
+		volume := func(name, image string) map[string]any {
+			spec := podSpec([]string{tag("legacy")}, nil)
+			spec["volumes"] = []any{map[string]any{"name": "models", "image": map[string]any{"reference": image, "pullPolicy": "IfNotPresent"}}}
+			return pod(name, spec)
+		}
+		c.create(t, "prod", volume("unsigned-volume", tag("unsigned"))).denied(t, `volume "models" image "`+tag("unsigned")+`": no_signatures`)
+		c.create(t, "prod", volume("signed-volume", tag("bundled"))).admitted(t)
+		c.wantImages(t, "prod", "pod/signed-volume", "{.spec.volumes[0].image.reference}", bundled.String())
 	})
 	t.Run("registry down denied within the timeout", func(t *testing.T) {
 		r := c.create(t, "prod", pod("down", podSpec([]string{down + "/app:v1"}, nil)))
@@ -139,6 +157,9 @@ func TestKubernetesAdmission(t *testing.T) {
 		if r.elapsed >= webhookTimeout {
 			t.Fatalf("took %v, beyond the webhook timeout", r.elapsed)
 		}
+	})
+	t.Run("registry outage: metadata updates still admitted", func(t *testing.T) {
+		w = registryOutage(t, c, cfg, k, host, down)
 	})
 	t.Run("opa-cosign down: failurePolicy Fail denies", func(t *testing.T) {
 		_ = w.cmd.Process.Kill()

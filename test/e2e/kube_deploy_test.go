@@ -58,12 +58,34 @@ func TestKubernetesDeployment(t *testing.T) {
 	// The shipped webhooks, pointed at this server, with the generated CA.
 	c.registerWebhooks(t, srv.https, readFile(t, filepath.Join(secrets, "ca.crt")))
 	c.namespace(t, "prod")
+	c.namespace(t, "dev")
+	c.namespace(t, "dev-tenant")
+	c.mustKubectl(t, "", "label", "namespace", "dev", warnLabel+"=warn")
+	replicateLikeKubeMgmt(t, c, srv)
 	c.waitWebhooks(t, "prod", "", "", "nginx:1.27")
 
 	// The shipped config allows registry.k8s.io/pause without verification and
 	// nothing from Docker Hub; neither needs a registry to decide.
 	c.create(t, "prod", podNamed("pause", "registry.k8s.io/pause:3.10")).admitted(t)
-	c.create(t, "prod", podNamed("nginx", "nginx:1.27")).denied(t, `image "nginx:1.27"`)
+	c.create(t, "prod", podNamed("nginx", "nginx:1.27")).denied(t, `image "nginx:1.27": no rule of the verification config matches docker.io/library/nginx`)
+
+	// Warn mode comes from the namespace label, replicated from the API server; a name does not give it
+	// (THREATS #28).
+	r := c.create(t, "dev", podNamed("nginx", "nginx:1.27"))
+	r.admitted(t)
+	if !strings.Contains(r.out, `Warning: container "c" image "nginx:1.27": no rule of the verification config matches`) {
+		t.Fatalf("no warning in kubectl output:\n%s", r.out)
+	}
+	c.create(t, "dev-tenant", podNamed("nginx", "nginx:1.27")).denied(t, `image "nginx:1.27"`)
+
+	// Decision logs keep the images and nothing else of the Pod (THREATS #29).
+	secret := podNamed("secret", "registry.k8s.io/pause:3.10")
+	secret["spec"].(map[string]any)["containers"].([]any)[0].(map[string]any)["env"] = []any{map[string]any{"name": "TOKEN", "value": "s3cr3t-e2e-env"}}
+	c.create(t, "prod", secret).admitted(t)
+	waitFor(t, "the decision log of the secret Pod", func() bool { return strings.Contains(srv.log.String(), `"name":"secret"`) })
+	if logged := srv.log.String(); strings.Contains(logged, "s3cr3t-e2e-env") || !strings.Contains(logged, `"image":"registry.k8s.io/pause:3.10"`) {
+		t.Fatalf("decision log leaks the env value or lacks the image:\n%s", tail(logged, 3000))
+	}
 
 	// With opa-cosign down, failurePolicy Fail denies everywhere but in the
 	// namespaces the webhooks skip, where opa-cosign itself can be repaired.

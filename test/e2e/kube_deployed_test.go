@@ -66,6 +66,7 @@ type deployed struct {
 	token                          string
 	client                         *http.Client
 	cmd                            *exec.Cmd
+	log                            *syncBuffer // its output: logs and decision logs
 }
 
 var addrFlag = regexp.MustCompile(`^(--(?:diagnostic-)?addr=)(https?)://[^:]+:(\d+)$`)
@@ -89,7 +90,7 @@ func runAsDeployed(t *testing.T, c cluster, pod podTemplate, secrets string) dep
 					t.Fatalf("secret %s has no key %s", ref.Name, ref.Key)
 				}
 				env = append(env, e.Name+"="+value)
-				if e.Name == "KUBE_MGMT_TOKEN" {
+				if e.Name == "OPA_COSIGN_API_TOKEN" {
 					srv.token = value
 				}
 			}
@@ -133,7 +134,7 @@ func runAsDeployed(t *testing.T, c cluster, pod podTemplate, secrets string) dep
 	if srv.https == "" || srv.diagnostic == "" || srv.kubeMgmtURL == "" {
 		t.Fatalf("could not map the listeners of %v", args)
 	}
-	srv.cmd = startProc(t, bin(t, "build/opa-cosign"), env, local...)
+	srv.cmd, srv.log = startCapture(t, bin(t, "build/opa-cosign"), env, local...)
 	waitHTTP(t, srv.diagnostic+srv.livenessPath)
 	srv.client = trusting(readFile(t, filepath.Join(secrets, "ca.crt")))
 	return srv

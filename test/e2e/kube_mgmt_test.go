@@ -79,3 +79,27 @@ func (s deployed) do(t *testing.T, method, url, body, token string) int {
 	}
 	return resp.StatusCode
 }
+
+// replicateLikeKubeMgmt makes kube-mgmt's calls for --replicate-cluster=v1/namespaces: each Namespace, as the API
+// server has it, at data.kubernetes.namespaces[name].
+func replicateLikeKubeMgmt(t *testing.T, c cluster, srv deployed) {
+	t.Helper()
+	var list struct {
+		Items []json.RawMessage `json:"items"`
+	}
+	if err := json.Unmarshal([]byte(c.mustKubectl(t, "", "get", "namespaces", "-o", "json")), &list); err != nil {
+		t.Fatal(err)
+	}
+	for _, item := range list.Items {
+		var ns struct {
+			Metadata struct{ Name string } `json:"metadata"`
+		}
+		if err := json.Unmarshal(item, &ns); err != nil {
+			t.Fatal(err)
+		}
+		url := srv.kubeMgmtURL + "/data/kubernetes/namespaces/" + ns.Metadata.Name
+		if code := srv.put(t, url, string(item), srv.token); code != http.StatusNoContent {
+			t.Fatalf("PUT %s: %d", url, code)
+		}
+	}
+}

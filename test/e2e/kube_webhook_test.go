@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -19,6 +20,7 @@ type webhook struct {
 	cmd        *exec.Cmd
 	url        string // https://127.0.0.1:port
 	diagnostic string // http://127.0.0.1:port
+	client     *http.Client
 }
 
 // startWebhook runs opa-cosign with the kubernetes-admission bundle built
@@ -50,8 +52,30 @@ func startWebhook(t *testing.T, c cluster, cfg map[string]any, insecure ...strin
 	waitHTTP(t, w.diagnostic+"/health?bundles&plugins")
 	waitOK(t, tlsID.client(), w.url+"/health")
 
+	w.client = tlsID.client()
 	c.registerWebhooks(t, w.url, tlsID.caPEM)
 	return w
+}
+
+// replicate puts Namespaces read from the API server into data.kubernetes.namespaces, as kube-mgmt does with
+// --replicate-cluster=v1/namespaces: their labels select namespace_selectors entries.
+func (w webhook) replicate(t *testing.T, c cluster, names ...string) {
+	t.Helper()
+	for _, name := range names {
+		ns := c.mustKubectl(t, "", "get", "namespace", name, "-o", "json")
+		req, err := http.NewRequest(http.MethodPut, w.url+"/v1/data/kubernetes/namespaces/"+name, strings.NewReader(ns))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := w.client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNoContent {
+			t.Fatalf("replicating namespace %s: %d", name, resp.StatusCode)
+		}
+	}
 }
 
 // registerWebhooks applies the shipped webhook configurations with their

@@ -61,12 +61,25 @@ type server struct{ url string }
 
 func startServer(t *testing.T, insecure string) server {
 	t.Helper()
-	dir := t.TempDir()
-	policy := "package e2e\n\nresult := cosign.verify(input.image, input.opts)\n\nattestation := cosign.verify_attestation(input.image, input.opts)\n"
-	config := "plugins:\n  cosign:\n    timeout: 20s\n"
+	settings := testTimeout
 	if insecure != "" {
-		config += fmt.Sprintf("    registry:\n      insecure: [%q]\n", insecure)
+		settings += fmt.Sprintf("    registry:\n      insecure: [%q]\n", insecure)
 	}
+	return startServerWith(t, settings)
+}
+
+// testTimeout is the plugin's deadline in the e2e tests, where the machine
+// may be busy: well above the default, so that no verdict is a timeout by
+// accident.
+const testTimeout = "    timeout: 20s\n"
+
+// startServerWith starts the server with settings, YAML lines of the plugin's
+// settings (indented under plugins.cosign), and extra arguments of `run`.
+func startServerWith(t *testing.T, settings string, args ...string) server {
+	t.Helper()
+	dir := t.TempDir()
+	policy := "package e2e\n\nresult := cosign.verify(input.image, input.opts)\n\nattestation := cosign.verify_attestation(input.image, input.opts)\n\ndigest := image.digest(input.image)\n"
+	config := "plugins:\n  cosign:\n" + settings
 	for f, s := range map[string]string{"policy.rego": policy, "config.yaml": config} {
 		if err := os.WriteFile(filepath.Join(dir, f), []byte(s), 0o600); err != nil {
 			t.Fatal(err)
@@ -74,8 +87,8 @@ func startServer(t *testing.T, insecure string) server {
 	}
 	port := freePort(t)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	start(t, bin(t, "build/opa-cosign"), nil, "run", "--server", "--addr", addr,
-		"--config-file", filepath.Join(dir, "config.yaml"), filepath.Join(dir, "policy.rego"))
+	args = append([]string{"run", "--server", "--addr", addr, "--config-file", filepath.Join(dir, "config.yaml")}, args...)
+	start(t, bin(t, "build/opa-cosign"), nil, append(args, filepath.Join(dir, "policy.rego"))...)
 	waitHTTP(t, "http://"+addr+"/health?plugins")
 	return server{url: "http://" + addr}
 }

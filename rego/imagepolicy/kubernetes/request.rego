@@ -2,7 +2,9 @@
 # title: Admission request
 # description: |
 #   Reads an admission.k8s.io/v1 AdmissionReview: which operation, namespace and kind, whether the namespace is
-#   exempt, and the images to check with their verdicts.
+#   exempt, and the images to check with their verdicts. An UPDATE is decided on the images it changes
+#   (docs/policies.md): an image the API server's oldObject already has at the same place does not change what
+#   runs, and re-verifying it would let a registry outage block finalizer removal and other metadata updates.
 package imagepolicy.kubernetes.request
 
 import rego.v1
@@ -10,6 +12,7 @@ import rego.v1
 import data.imagepolicy.evaluate
 import data.imagepolicy.kubernetes.annotations
 import data.imagepolicy.kubernetes.images
+import data.imagepolicy.namespaces
 
 request := input.request
 
@@ -29,12 +32,24 @@ evaluated if {
 	not exempt
 }
 
-exempt if {
-	some pattern in object.get(evaluate.settings, "exempt_namespaces", [])
-	glob.match(pattern, [], namespace)
-}
+exempt if namespaces.exempt(namespace)
 
-containers := images.of(request.object, kind)
+# containers are the images to check: all of them on CREATE, the changed ones on UPDATE.
+containers := [c |
+	some c in images.of(request.object, kind)
+	not unchanged(c)
+]
+
+# unchanged: on UPDATE, oldObject (written by the API server, not the requester) has the same image in the same
+# container list under the same name.
+unchanged(c) if {
+	request.operation == "UPDATE"
+	is_string(c.image)
+	some old in images.of(object.get(request, "oldObject", {}), kind)
+	old.list == c.list
+	old.name == c.name
+	old.image == c.image
+}
 
 # result of evaluating every container image (each distinct image once).
 result := evaluate.decide([c.image | some c in containers], namespace)
@@ -44,6 +59,7 @@ verdicts := {r.image: r | some r in result.images}
 # problems: one message per container whose image is not allowed.
 problems contains msg if {
 	some c in containers
+	is_string(c.image)
 	v := verdicts[c.image]
 	not v.allowed
 	msg := sprintf("%s %q image %q: %s", [container_word(c.list), c.name, c.image, concat("; ", v.reasons)])
@@ -73,3 +89,5 @@ container_word("initContainers") := "init container"
 container_word("containers") := "container"
 
 container_word("ephemeralContainers") := "ephemeral container"
+
+container_word("volumes") := "volume"
