@@ -1,9 +1,12 @@
 package plugins
 
 import (
+	"context"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/open-policy-agent/opa/v1/rego"
 
 	"github.com/opa-cosign/opa-cosign/builtins"
 	"github.com/opa-cosign/opa-cosign/internal/testutil"
@@ -39,12 +42,25 @@ func TestGatekeeperWithTheLibrary(t *testing.T) {
 		t.Fatalf("validate: %d %+v", status, resp.Response)
 	}
 	items := itemsByKey(resp)
+	// The values are the library's own per-image results, whole.
+	rs, err := rego.New(rego.Query("data.imagepolicy.decision.images"), rego.Compiler(tp.manager.GetCompiler()),
+		rego.Store(tp.manager.Store), rego.Input(map[string]any{"images": keys})).Eval(context.Background())
+	if err != nil || len(rs) != 1 {
+		t.Fatalf("asking the library: %v %v", err, rs)
+	}
+	for i, want := range rs[0].Expressions[0].Value.([]any) {
+		if got := items[keys[i].(string)].Value; !reflect.DeepEqual(got, want) {
+			t.Errorf("%s:\n got %#v\nwant the library's %#v", keys[i], got, want)
+		}
+	}
 	verified := map[string]any{"host": host, "pattern": "signed/**", "rule": "allow_with_verification"}
 	for repo, d := range map[string]string{"signed/legacy": legacy.String(), "signed/bundled": bundled.String()} {
-		want := map[string]any{"image": tag(repo), "allowed": true, "verified": true, "digest": d[strings.Index(d, "@")+1:],
-			"reference": d, "matched": verified, "reasons": []any{}}
-		if got := items[tag(repo)].Value; !reflect.DeepEqual(got, want) {
-			t.Errorf("%s:\n got %#v\nwant %#v", repo, got, want)
+		v, _ := items[tag(repo)].Value.(map[string]any)
+		for field, want := range map[string]any{"image": tag(repo), "allowed": true, "verified": true, "digest": d[strings.Index(d, "@")+1:],
+			"reference": d, "matched": verified, "reasons": []any{}} {
+			if !reflect.DeepEqual(v[field], want) {
+				t.Errorf("%s: %s = %#v, want %#v", repo, field, v[field], want)
+			}
 		}
 	}
 	for repo, reason := range map[string]string{

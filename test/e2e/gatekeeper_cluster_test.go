@@ -1,4 +1,4 @@
-//go:build e2e && k8s
+//go:build e2e && k8s && gatekeeper
 
 package e2e
 
