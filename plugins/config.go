@@ -26,6 +26,8 @@ type Config struct {
 	Registry       RegistryConfig             `json:"registry"`
 	TrustRoots     map[string]TrustRootConfig `json:"trust_roots"`
 	Limits         LimitsConfig               `json:"limits"`
+	// GatekeeperProvider is Gatekeeper's external-data provider (gatekeeper_config.go).
+	GatekeeperProvider GatekeeperConfig `json:"gatekeeper_provider"`
 
 	engine engine.Config // the validated result
 }
@@ -80,6 +82,9 @@ func ParseConfig(raw []byte) (*Config, error) {
 	}}
 	var err error
 	if e.Timeout, err = duration("timeout", c.Timeout, engine.DefaultTimeout); err != nil {
+		return nil, err
+	}
+	if c.GatekeeperProvider.provider, err = c.GatekeeperProvider.settings(e.Timeout); err != nil {
 		return nil, err
 	}
 	if e.MaxConcurrency, err = positive("max_concurrency", c.MaxConcurrency, engine.DefaultMaxConcurrency); err != nil {

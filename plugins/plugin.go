@@ -39,18 +39,26 @@ type Plugin struct {
 	observer engine.Observer
 	mu       sync.Mutex
 	config   *Config
+
+	gatekeeper *gatekeeperProvider // Gatekeeper's external-data provider, when configured
 }
 
 // Start builds the engine and makes the built-ins use it.
 func (p *Plugin) Start(context.Context) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.install(p.config)
+	if err := p.install(p.config); err != nil {
+		return err
+	}
+	return p.startGatekeeper(p.config)
 }
 
 // Stop leaves the engine installed: queries still running finish on it, and
 // the next Start (after a config reload) replaces it.
-func (p *Plugin) Stop(context.Context) {
+func (p *Plugin) Stop(ctx context.Context) {
+	p.mu.Lock()
+	p.stopGatekeeper(ctx)
+	p.mu.Unlock()
 	p.manager.UpdatePluginStatus(Name, &plugins.Status{State: plugins.StateNotReady})
 }
 
@@ -59,7 +67,7 @@ func (p *Plugin) Stop(context.Context) {
 func (p *Plugin) Reconfigure(_ context.Context, cfg any) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if err := p.install(cfg.(*Config)); err == nil {
+	if err := p.install(cfg.(*Config)); err == nil && p.startGatekeeper(cfg.(*Config)) == nil {
 		p.config = cfg.(*Config)
 	}
 }
