@@ -16,6 +16,8 @@ import (
 // deadline (the engine's timeout, never past ctx's) passes; what did not
 // finish by then is a timeout entry. The result is aligned with reqs.
 func (e *Engine) VerifyBatch(ctx context.Context, reqs []Request) []*verify.Result {
+	e.enter()
+	defer e.leave()
 	ctx, cancel := context.WithTimeout(ctx, e.cfg.Timeout)
 	defer cancel()
 

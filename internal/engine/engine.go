@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/sigstore/sigstore-go/pkg/root"
@@ -41,6 +42,8 @@ type Engine struct {
 	cache    *cache
 	flights  singleflight.Group
 	obs      Observer
+	active   atomic.Int64 // calls running
+	closed   atomic.Bool
 }
 
 // New builds an Engine; it makes no network request.
@@ -70,11 +73,34 @@ func New(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	c, err := newCache(cfg.Cache, cfg.Observer)
+	if err != nil {
+		return nil, err
+	}
 	return &Engine{
 		cfg: cfg, reg: reg, verifier: verify.New(reg, roots),
 		slots: make(chan struct{}, cfg.MaxConcurrency),
-		cache: newCache(cfg.Cache, cfg.Observer), obs: cfg.Observer,
+		cache: c, obs: cfg.Observer,
 	}, nil
+}
+
+// Close releases what the engine holds once the calls running on it have
+// finished: it starts nothing and keeps no goroutine, so the registry's idle
+// connections are all there is. A call made after Close still works.
+func (e *Engine) Close() {
+	if !e.closed.Swap(true) && e.active.Load() == 0 {
+		e.reg.CloseIdleConnections()
+	}
+}
+
+// enter and leave bracket every call, so that a closed engine closes its
+// connections when the last call on it ends.
+func (e *Engine) enter() { e.active.Add(1) }
+
+func (e *Engine) leave() {
+	if e.active.Add(-1) == 0 && e.closed.Load() {
+		e.reg.CloseIdleConnections()
+	}
 }
 
 // Registry is the engine's registry client.
@@ -92,6 +118,8 @@ func (e *Engine) CheckOptions(o *verify.Options) error { return e.verifier.Check
 
 // Digest resolves ref to the digest that runs (through the tag cache).
 func (e *Engine) Digest(ctx context.Context, ref reference.Reference) (string, error) {
+	e.enter()
+	defer e.leave()
 	ctx, cancel := context.WithTimeout(ctx, e.cfg.Timeout)
 	defer cancel()
 	t, failed := e.resolve(ctx, ref.Reference, ref)

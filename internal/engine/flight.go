@@ -70,7 +70,7 @@ func (e *Engine) resolve(ctx context.Context, image string, ref reference.Refere
 		return verify.Target{Image: image, Ref: ref, Digest: h}, nil
 	}
 	tagKey := ref.Name + ":" + ref.Tag
-	if h, ok := e.cache.tags.Get(tagKey); ok {
+	if h, ok := e.cache.tags.get(tagKey); ok {
 		return verify.Target{Image: image, Ref: ref, Digest: h}, nil
 	}
 	ch := e.flights.DoChan("tag\x00"+tagKey, func() (any, error) {
@@ -78,7 +78,7 @@ func (e *Engine) resolve(ctx context.Context, image string, ref reference.Refere
 		defer cancel()
 		t, failed := e.verifier.Resolve(fctx, image, ref)
 		if failed == nil {
-			e.cache.tags.Add(tagKey, t.Digest)
+			e.cache.tags.add(tagKey, t.Digest)
 		}
 		return resolved{t, failed}, nil
 	})

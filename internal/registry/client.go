@@ -48,6 +48,10 @@ func New(cfg Config) (*Client, error) {
 	return c, nil
 }
 
+// CloseIdleConnections closes the connections no request is using; the
+// client stays usable.
+func (c *Client) CloseIdleConnections() { c.guard.closeIdleConnections() }
+
 // Limits returns the limits in force.
 func (c *Client) Limits() Limits { return c.limits }
 

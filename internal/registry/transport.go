@@ -45,6 +45,14 @@ func newGuard(cfg Config, limits Limits) (*guard, error) {
 	return g, nil
 }
 
+func (g *guard) closeIdleConnections() {
+	for _, rt := range []http.RoundTripper{g.secure, g.insecure} {
+		if c, ok := rt.(interface{ CloseIdleConnections() }); ok {
+			c.CloseIdleConnections()
+		}
+	}
+}
+
 func caPool(file string) (*x509.CertPool, error) {
 	pem, err := os.ReadFile(file)
 	if err != nil {
