@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/sigstore/sigstore-go/pkg/root"
-	"golang.org/x/sync/singleflight"
 
 	"github.com/opa-cosign/opa-cosign/internal/reference"
 	"github.com/opa-cosign/opa-cosign/internal/registry"
@@ -23,14 +22,26 @@ const (
 	DefaultMaxConcurrency = 16
 )
 
+// DefaultMaxConcurrencyPerRegistry is three quarters of maxConcurrency (at
+// least 1): one registry that stops answering leaves a quarter of the slots to
+// the others, and an engine that talks to one registry loses little.
+func DefaultMaxConcurrencyPerRegistry(maxConcurrency int) int {
+	return max(1, maxConcurrency*3/4)
+}
+
 // Config configures an Engine.
 type Config struct {
-	Registry       registry.Config
-	TrustRoots     map[string]root.TrustedMaterial // besides the embedded public-good root
-	Timeout        time.Duration                   // per built-in call; default 8s
-	MaxConcurrency int                             // verifications at once; default 16
-	Cache          CacheConfig
-	Observer       Observer // metrics; default none
+	Registry   registry.Config
+	TrustRoots map[string]root.TrustedMaterial // besides the embedded public-good root
+	Timeout    time.Duration                   // per built-in call; default 8s
+	// MaxConcurrency bounds registry work at once (tag resolutions and
+	// verifications); default 16.
+	MaxConcurrency int
+	// MaxConcurrencyPerRegistry bounds it per registry host; default
+	// DefaultMaxConcurrencyPerRegistry(MaxConcurrency), at most MaxConcurrency.
+	MaxConcurrencyPerRegistry int
+	Cache                     CacheConfig
+	Observer                  Observer // metrics; default none
 }
 
 // Engine verifies images for the built-ins.
@@ -38,9 +49,9 @@ type Engine struct {
 	cfg      Config
 	reg      *registry.Client
 	verifier *verify.Verifier
-	slots    chan struct{}
+	slots    *slots
 	cache    *cache
-	flights  singleflight.Group
+	flights  flights
 	obs      Observer
 	active   atomic.Int64 // calls running
 	closed   atomic.Bool
@@ -54,6 +65,10 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.MaxConcurrency <= 0 {
 		cfg.MaxConcurrency = DefaultMaxConcurrency
 	}
+	if cfg.MaxConcurrencyPerRegistry <= 0 {
+		cfg.MaxConcurrencyPerRegistry = DefaultMaxConcurrencyPerRegistry(cfg.MaxConcurrency)
+	}
+	cfg.MaxConcurrencyPerRegistry = min(cfg.MaxConcurrencyPerRegistry, cfg.MaxConcurrency)
 	cfg.Cache = cfg.Cache.withDefaults()
 	if cfg.Observer == nil {
 		cfg.Observer = noObserver{}
@@ -79,7 +94,7 @@ func New(cfg Config) (*Engine, error) {
 	}
 	return &Engine{
 		cfg: cfg, reg: reg, verifier: verify.New(reg, roots),
-		slots: make(chan struct{}, cfg.MaxConcurrency),
+		slots: newSlots(cfg.MaxConcurrency, cfg.MaxConcurrencyPerRegistry),
 		cache: c, obs: cfg.Observer,
 	}, nil
 }
@@ -116,17 +131,20 @@ type Request struct {
 // CheckOptions reports misuse that depends on the engine's configuration.
 func (e *Engine) CheckOptions(o *verify.Options) error { return e.verifier.CheckOptions(o) }
 
-// Digest resolves ref to the digest that runs (through the tag cache).
+// Digest resolves ref to the digest that runs (through the tag cache), under
+// the engine's deadline and slots.
 func (e *Engine) Digest(ctx context.Context, ref reference.Reference) (string, error) {
 	e.enter()
 	defer e.leave()
 	ctx, cancel := context.WithTimeout(ctx, e.cfg.Timeout)
 	defer cancel()
-	t, failed := e.resolve(ctx, ref.Reference, ref)
-	if failed != nil {
-		return "", fmt.Errorf("%s: %s", failed.Errors[0].Code, failed.Errors[0].Message)
+	b := newBatch(e, 1)
+	img := b.image(ref, ref.Reference)
+	b.run(ctx)
+	if img.failed != nil {
+		return "", fmt.Errorf("%s: %s", img.failed.Errors[0].Code, img.failed.Errors[0].Message)
 	}
-	return t.Digest.String(), nil
+	return img.target.Digest.String(), nil
 }
 
 // Verify runs one verification under the engine's deadline.
