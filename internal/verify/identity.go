@@ -155,5 +155,13 @@ func (o *Options) validate(attestation bool) error {
 	if attestation && o.Type == "" {
 		return &OptionError{Option: "type", Reason: "required for attestations (a cosign shorthand such as slsaprovenance or vuln, or a predicate type URI)"}
 	}
+	// Combinations that could only ever fail, or only be ignored, are misuse
+	// named at the call, never a verification failure kept in the cache.
+	if cert && len(o.Certificate.Chain) == 0 {
+		return &OptionError{Option: "certificate", Reason: "needs certificate-chain: the chain (intermediates, then root) the certificate is validated against"}
+	}
+	if attestation && o.Annotations != nil {
+		return &OptionError{Option: "annotations", Reason: "applies to signatures only: attestations carry no signature annotations (check the predicate with the policy instead)"}
+	}
 	return nil
 }
