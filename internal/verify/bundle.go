@@ -106,17 +106,13 @@ func (v *Verifier) bundleOne(t Target, b *sgbundle.Bundle, blob v1.Hash, o *Opti
 		co.UseSignedTimestamps = true
 	}
 	var vr *verify.VerificationResult
-	run := func(co *cosign.CheckOpts) error {
-		var err error
-		if o.Certificate != nil {
-			vr, err = v.verifyBundlePKI(b, t, o, co)
-		} else {
-			vr, err = cosign.VerifyNewBundle(context.Background(), co, verify.WithArtifactDigest(t.Digest.Algorithm, digest), b)
-		}
-		return err
+	if o.Certificate != nil {
+		vr, err = v.verifyBundlePKI(b, t, o, &co)
+	} else {
+		vr, err = cosign.VerifyNewBundle(context.Background(), &co, verify.WithArtifactDigest(t.Digest.Algorithm, digest), b)
 	}
-	if err := run(&co); err != nil {
-		return false, diagnoseTlog(err, co, run)
+	if err != nil {
+		return false, diagnoseTlog(err, func() error { return bundleDiagnosis(b, o, &co) })
 	}
 	s, err := bundleSignature(b, blob, vr, st, o, co.IgnoreTlog)
 	if err != nil {
