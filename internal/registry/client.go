@@ -74,15 +74,6 @@ func (c *Client) Repo(r reference.Reference) (name.Repository, error) {
 	return name.NewRepository(r.Repo().Name(), append(opts, name.StrictValidation)...)
 }
 
-// DigestRef is r's repository at digest d.
-func (c *Client) DigestRef(r reference.Reference, d v1.Hash) (name.Digest, error) {
-	repo, err := c.Repo(r)
-	if err != nil {
-		return name.Digest{}, err
-	}
-	return repo.Digest(d.String()), nil
-}
-
 // Digest resolves r to the digest that runs: the reference's own digest when it
 // has one (no request), else a HEAD of the tag, else a GET whose body is hashed
 // locally and checked against the registry's claim.
