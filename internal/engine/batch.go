@@ -108,11 +108,7 @@ func (b *batch) image(ref reference.Reference, image string) *imageWork {
 
 // job adds a request of img, once per kind and options.
 func (img *imageWork) job(r Request) *job {
-	kind := "s"
-	if r.Kind == verify.Attestations {
-		kind = "a"
-	}
-	k := kind + "\x00" + r.Options.Fingerprint()
+	k := requestKey(r)
 	if j, ok := img.jobs[k]; ok {
 		return j
 	}

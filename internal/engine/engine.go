@@ -118,9 +118,6 @@ func (e *Engine) leave() {
 	}
 }
 
-// Registry is the engine's registry client.
-func (e *Engine) Registry() *registry.Client { return e.reg }
-
 // Request is one verification.
 type Request struct {
 	Image   string

@@ -48,25 +48,26 @@ func (e *Engine) verifyWork(key string, t verify.Target, r Request) func(context
 
 func tagKey(ref reference.Reference) string { return ref.Name + ":" + ref.Tag }
 
-// resultKey identifies work whose result does not depend on who asks: it
-// keys the result cache and the verification flights.
-func resultKey(t verify.Target, r Request) string {
+// requestKey identifies what a request asks of any one image: kind and
+// options. It groups a batch's requests of one image.
+func requestKey(r Request) string {
 	kind := "sig"
 	if r.Kind == verify.Attestations {
 		kind = "att"
 	}
-	return kind + "\x00" + t.Ref.Name + "@" + t.Digest.String() + "\x00" + r.Options.Fingerprint()
+	return kind + "\x00" + r.Options.Fingerprint()
+}
+
+// resultKey identifies work whose result does not depend on who asks: it
+// keys the result cache and the verification flights.
+func resultKey(t verify.Target, r Request) string {
+	return t.Ref.Name + "@" + t.Digest.String() + "\x00" + requestKey(r)
 }
 
 // verifyHost is the registry a verification reads from: where the signatures
 // are stored.
 func verifyHost(t verify.Target, o *verify.Options) string {
-	if o.SignatureRepository != "" {
-		if r, err := reference.Parse(o.SignatureRepository + ":latest"); err == nil {
-			return r.Registry
-		}
-	}
-	return t.Ref.Registry
+	return verify.SignatureRef(t.Ref, o).Registry
 }
 
 // withImage returns r as seen by the caller that asked for image (results are

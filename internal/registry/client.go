@@ -119,13 +119,3 @@ func IsUnauthorized(err error) bool {
 	var terr *transport.Error
 	return errors.As(err, &terr) && (terr.StatusCode == http.StatusUnauthorized || terr.StatusCode == http.StatusForbidden)
 }
-
-// NamedRepo parses a repository name given by the user (e.g. a
-// signature-repository), with the same insecure rules as image references.
-func (c *Client) NamedRepo(s string) (name.Repository, error) {
-	r, err := reference.Parse(s + ":latest")
-	if err != nil {
-		return name.Repository{}, err
-	}
-	return c.Repo(r)
-}

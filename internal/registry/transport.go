@@ -69,11 +69,7 @@ func caPool(file string) (*x509.CertPool, error) {
 }
 
 func (g *guard) RoundTrip(req *http.Request) (*http.Response, error) {
-	t := TrackerFrom(req.Context())
-	if t != nil {
-		t.requests.Add(1)
-	}
-	resp, err := g.roundTrip(req, t)
+	resp, err := g.roundTrip(req, TrackerFrom(req.Context()))
 	if g.onRequest != nil {
 		g.onRequest(req, resp, err)
 	}

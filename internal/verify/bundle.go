@@ -24,14 +24,9 @@ const bundleArtifactPrefix = "application/vnd.dev.sigstore.bundle"
 // bundles verifies the Sigstore bundles attached to t's digest as OCI
 // referrers, through the referrers API or its tag-schema fallback.
 func (v *Verifier) bundles(ctx context.Context, t Target, o *Options, co *cosign.CheckOpts, kind Kind, res *Result) ([]candidateOutcome, error) {
-	repo, err := v.reg.Repo(t.Ref)
+	repo, err := v.signatureRepo(t, o)
 	if err != nil {
 		return nil, err
-	}
-	if o.SignatureRepository != "" {
-		if repo, err = v.reg.NamedRepo(o.SignatureRepository); err != nil {
-			return nil, err
-		}
 	}
 	ropts := ociremote.WithRemoteOptions(v.reg.RemoteOptions(ctx)...)
 	idx, err := ociremote.Referrers(repo.Digest(t.Digest.String()), "", ropts)

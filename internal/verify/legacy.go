@@ -21,14 +21,9 @@ import (
 // (".att") of a digest: sha256-<hex>.<suffix> in the image's repository or in
 // signature-repository.
 func (v *Verifier) legacyTag(t Target, o *Options, kind Kind) (name.Tag, error) {
-	repo, err := v.reg.Repo(t.Ref)
+	repo, err := v.signatureRepo(t, o)
 	if err != nil {
 		return name.Tag{}, err
-	}
-	if o.SignatureRepository != "" {
-		if repo, err = v.reg.NamedRepo(o.SignatureRepository); err != nil {
-			return name.Tag{}, err
-		}
 	}
 	suffix := "sig"
 	if kind == Attestations {

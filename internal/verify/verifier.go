@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/sigstore/cosign/v2/pkg/cosign"
 	"github.com/sigstore/cosign/v2/pkg/oci"
@@ -102,6 +103,20 @@ func (v *Verifier) Verify(ctx context.Context, image string, o *Options, kind Ki
 		return res
 	}
 	return v.VerifyDigest(ctx, t, o, kind)
+}
+
+// signatureRepo is where t's signatures and attestations are stored, in both
+// formats: signature-repository when given, else the image's repository.
+func (v *Verifier) signatureRepo(t Target, o *Options) (name.Repository, error) {
+	return v.reg.Repo(SignatureRef(t.Ref, o))
+}
+
+// SignatureRef is the reference whose repository holds ref's signatures.
+func SignatureRef(ref reference.Reference, o *Options) reference.Reference {
+	if o.SignatureRepository != nil {
+		return *o.SignatureRepository
+	}
+	return ref
 }
 
 // Kind selects signatures or attestations.
