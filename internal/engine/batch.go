@@ -73,8 +73,9 @@ type job struct {
 
 // work is an image's resolution (job == nil) or a job's verification.
 type work struct {
-	img *imageWork
-	job *job
+	img    *imageWork
+	job    *job
+	looked bool // the result cache was asked once already
 }
 
 func newBatch(e *Engine, size int) *batch {
@@ -168,10 +169,12 @@ func (b *batch) start(ctx context.Context) {
 		} else {
 			t := w.img.target
 			key = resultKey(t, w.job.req)
-			if cached, ok := e.cache.get(key); ok {
+			cached, ok := e.cache.get(key, !w.looked)
+			if ok {
 				w.job.result = cached
 				continue
 			}
+			w.looked = true
 			host, fn = verifyHost(t, w.job.req.Options), e.verifyWork(key, t, w.job.req)
 		}
 		f := e.flights.join(ctx, key, b.notify, func() (func(), bool) { return e.slots.tryAcquire(host) }, e.cfg.Timeout, fn)

@@ -43,17 +43,17 @@ func newCache(c CacheConfig, obs Observer) (*cache, error) {
 	return &cache{passed: passed, failed: failed, tags: tags, obs: obs}, nil
 }
 
-func (c *cache) get(key string) (*verify.Result, bool) {
-	if r, ok := c.passed.get(key); ok {
-		c.obs.Cache(true)
-		return r, true
+// get looks key up; count says whether to report the hit or miss (a lookup
+// repeated while work waits for a slot is not another miss).
+func (c *cache) get(key string, count bool) (*verify.Result, bool) {
+	r, ok := c.passed.get(key)
+	if !ok {
+		r, ok = c.failed.get(key)
 	}
-	if r, ok := c.failed.get(key); ok {
-		c.obs.Cache(true)
-		return r, true
+	if count || ok {
+		c.obs.Cache(ok)
 	}
-	c.obs.Cache(false)
-	return nil, false
+	return r, ok
 }
 
 func (c *cache) put(key string, r *verify.Result) {

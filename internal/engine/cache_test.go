@@ -37,11 +37,11 @@ func TestCacheHasNoGoroutine(t *testing.T) {
 	c := caches[0]
 	ok := &verify.Result{Verified: true}
 	c.put("a", ok)
-	if got, hit := c.get("a"); !hit || got != ok {
+	if got, hit := c.get("a", true); !hit || got != ok {
 		t.Fatal("a fresh entry is not found")
 	}
 	time.Sleep(60 * time.Millisecond)
-	if _, hit := c.get("a"); hit {
+	if _, hit := c.get("a", true); hit {
 		t.Fatal("an expired entry is still found")
 	}
 	if obs.n.Load() != 0 {
@@ -50,12 +50,12 @@ func TestCacheHasNoGoroutine(t *testing.T) {
 	c.put("b", ok)
 	c.put("c", ok)
 	c.put("d", ok) // pushes b out
-	if _, hit := c.get("b"); hit || obs.n.Load() != 1 {
+	if _, hit := c.get("b", true); hit || obs.n.Load() != 1 {
 		t.Fatalf("capacity eviction: b found %v, %d evictions counted, want 1", hit, obs.n.Load())
 	}
 	// Transient failures are never cached; definitive ones are.
 	c.put("t", &verify.Result{Errors: []verify.Error{{Code: verify.CodeTimeout}}})
-	if _, hit := c.get("t"); hit {
+	if _, hit := c.get("t", true); hit {
 		t.Fatal("a timeout was cached")
 	}
 }
