@@ -135,3 +135,35 @@ func TestHangingRegistryDoesNotStarveOthers(t *testing.T) {
 	})
 	t.Logf("%d hanging verifications, all timeouts", n)
 }
+
+// TestAbandonedWorkFreesItsSlot (issue 11 #2): when every caller waiting for
+// a piece of registry work has gone (its deadline passed), the work is
+// cancelled and its slot is free at once — not held until the work's own
+// timeout.
+func TestAbandonedWorkFreesItsSlot(t *testing.T) {
+	t.Parallel()
+	healthy, hanging := testutil.Registry(t), hangingRegistry(t)
+	key := testutil.NewKey(t, testutil.ECDSAP256)
+	d := testutil.PushImage(t, healthy, "freed/app", "v1")
+	testutil.AttachLegacy(t, d, testutil.Legacy{Signer: key.Signer})
+	e, err := New(Config{Registry: registry.Config{Insecure: []string{healthy, hanging}}, MaxConcurrency: 1, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := verify.ParseOptions(map[string]any{"key": key.PublicPEM, "insecure-ignore-tlog": true}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if r := e.Verify(ctx, Request{Image: hanging + "/hang/app@" + d.DigestStr(), Options: o}); r.Errors[0].Code != verify.CodeTimeout {
+		t.Fatalf("hanging: %+v", r)
+	}
+	start := time.Now()
+	r := e.Verify(context.Background(), Request{Image: d.String(), Options: o})
+	took := time.Since(start)
+	t.Logf("the next verification, on the only slot: %s", took)
+	if !r.Verified || took > time.Second {
+		t.Fatalf("after %s: %+v (the abandoned work kept the only slot)", took, r.Errors)
+	}
+}
