@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -165,5 +166,39 @@ func TestAbandonedWorkFreesItsSlot(t *testing.T) {
 	t.Logf("the next verification, on the only slot: %s", took)
 	if !r.Verified || took > time.Second {
 		t.Fatalf("after %s: %+v (the abandoned work kept the only slot)", took, r.Errors)
+	}
+}
+
+// TestBatchGoroutinesAreBoundedBySlots (issue 11 #2): a batch of 100 distinct
+// images against a registry that never answers runs as many goroutines as
+// it holds slots, not one per request. Not parallel: it counts goroutines.
+func TestBatchGoroutinesAreBoundedBySlots(t *testing.T) {
+	hanging := hangingRegistry(t)
+	key := testutil.NewKey(t, testutil.ECDSAP256)
+	e, err := New(Config{Registry: registry.Config{Insecure: []string{hanging}}, MaxConcurrency: 2, Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := verify.ParseOptions(map[string]any{"key": key.PublicPEM, "insecure-ignore-tlog": true}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reqs []Request
+	for i := range 100 {
+		reqs = append(reqs, Request{Image: fmt.Sprintf("%s/hang/app%d@sha256:%064x", hanging, i, i), Options: o})
+	}
+	before := runtime.NumGoroutine()
+	done := make(chan []*verify.Result)
+	go func() { done <- e.VerifyBatch(context.Background(), reqs) }()
+	time.Sleep(300 * time.Millisecond)
+	during := runtime.NumGoroutine() - before
+	for _, r := range <-done {
+		if r.Verified || r.Errors[0].Code != verify.CodeTimeout {
+			t.Fatalf("%s: %+v", r.Image, r)
+		}
+	}
+	t.Logf("goroutines during a batch of 100 hanging requests with max_concurrency 2: %d more than before", during)
+	if during > 20 {
+		t.Fatalf("%d more goroutines during the batch", during)
 	}
 }
