@@ -21,8 +21,8 @@ run: build bundles ## start the server with the shipped standalone policy on 127
 	$(BIN) run --server --addr $(ADDR) --authentication=token --authorization=basic \
 		--config-file bundles/standalone/config.yaml --bundle build/bundles/standalone.tar.gz
 
-tools: ## install the pinned e2e tools (registry, cosign v2 and v3) into build/tools/bin
-	scripts/tools.sh
+tools: ## install the pinned e2e tools (registry, cosign v2 and v3, crane, grpcurl) into build/tools/bin
+	scripts/tools.sh registry cosign-v2 cosign-v3 crane grpcurl
 
 kube-tools: ## build the pinned kube-apiserver and kubectl into build/tools/bin (6-9 min the first time)
 	scripts/kube-tools.sh
@@ -30,11 +30,30 @@ kube-tools: ## build the pinned kube-apiserver and kubectl into build/tools/bin 
 gatekeeper-tools: ## build the pinned Gatekeeper into build/tools/bin, its manifests into build/tools/gatekeeper (about 6 min the first time)
 	scripts/gatekeeper-tools.sh
 
-test: unit rego-test check-generate e2e e2e-kubernetes e2e-gatekeeper ## run every test: unit, Rego, generated-file drift, end to end
+test: lint unit fuzz-short rego-test check-generate e2e e2e-kubernetes e2e-gatekeeper ## run every test: lint, unit, a short fuzz pass, Rego, generated-file drift, end to end
 	@echo "all tests passed"
 
-unit: ## Go unit tests (in-process registry, keys generated at test time)
-	go test -count=1 ./...
+unit: ## Go unit tests under the race detector (in-process registry, keys generated at test time; needs a C compiler)
+	CGO_ENABLED=1 go test -race -count=1 ./...
+
+lint: ## golangci-lint (pinned, .golangci.yml), installed into build/tools/bin
+	scripts/tools.sh golangci-lint
+	$(TOOLS)/golangci-lint run ./...
+
+# Fuzz targets as package:Target; their seed corpora (f.Add and testdata/fuzz)
+# also run as plain tests in `make unit`.
+FUZZ_TARGETS := ./internal/reference:FuzzParse ./internal/verify:FuzzParseOptions ./internal/verify:FuzzBundle \
+	./internal/verify:FuzzRegistryManifests ./plugins:FuzzParseConfig
+FUZZTIME     ?= 30s
+
+fuzz: ## fuzz each target for FUZZTIME (default 30s); a failure leaves its input in the package's testdata/fuzz
+	@for t in $(FUZZ_TARGETS); do \
+	  echo "fuzz: $${t#*:} ($${t%%:*}, $(FUZZTIME))"; \
+	  go test -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s "$${t%%:*}" || exit 1; \
+	done
+
+fuzz-short: ## the short fuzz pass of `make test`: each target for 5s
+	$(MAKE) fuzz FUZZTIME=5s
 
 rego-test: build ## Rego library: fmt, strict check with our capabilities, opa test
 	scripts/rego-check.sh
@@ -76,4 +95,4 @@ docker: ## build the container image (needs a Docker engine)
 clean: ## remove build output (keeps build/capabilities.json)
 	find build -mindepth 1 -maxdepth 1 ! -name capabilities.json -exec rm -rf {} +
 
-.PHONY: help build run tools kube-tools gatekeeper-tools test unit rego-test e2e e2e-kubernetes e2e-gatekeeper generate check-generate bundles bench load docker clean
+.PHONY: help build run tools kube-tools gatekeeper-tools test lint fuzz fuzz-short unit rego-test e2e e2e-kubernetes e2e-gatekeeper generate check-generate bundles bench load docker clean

@@ -140,7 +140,12 @@ func TestAnnotationsThroughRego(t *testing.T) {
 
 func TestMisuseIsAnErrorNamingTheOption(t *testing.T) {
 	f := setup(t)
+	leaf, _ := testutil.NewCA(t).Issue(t, testutil.Leaf{URI: "https://ci.corp.example/app"})
+	input := map[string]any{"image": f.signed, "key": f.key.PublicPEM, "cert": testutil.CertPEM(leaf)}
 	for _, c := range []struct{ query, option string }{
+		// Could only ever fail: an error at the call, not a cached certificate_verification_failed.
+		{`cosign.verify(input.image, {"certificate": input.cert, "insecure-ignore-tlog": true, "insecure-ignore-sct": true})`, `"certificate"`},
+		{`cosign.verify_attestation(input.image, {"key": input.key, "type": "vuln", "annotations": {"env": "prod"}})`, `"annotations"`},
 		{`cosign.verify(input.image, {"key": input.key, "kee": 1})`, `"kee"`},
 		{`cosign.verify(input.image, {})`, `"key"`},
 		{`cosign.verify(input.image, {"key": "-----BEGIN PUBLIC KEY-----\nbad\n-----END PUBLIC KEY-----"})`, `"key"`},
@@ -150,12 +155,12 @@ func TestMisuseIsAnErrorNamingTheOption(t *testing.T) {
 		{`cosign.verify_batch([{"image": input.image, "opts": {"key": input.key}, "attestaton": true}])`, `"attestaton"`},
 		{`image.parse("Bad Ref")`, `Bad Ref`},
 	} {
-		_, err := eval(t, c.query, map[string]any{"image": f.signed, "key": f.key.PublicPEM}, true)
+		_, err := eval(t, c.query, input, true)
 		if err == nil || !strings.Contains(err.Error(), c.option) {
 			t.Errorf("%s: error %v does not name %s", c.query, err, c.option)
 		}
 		// Without strict errors the expression is undefined: it can never allow.
-		got, err := eval(t, c.query, map[string]any{"image": f.signed, "key": f.key.PublicPEM}, false)
+		got, err := eval(t, c.query, input, false)
 		if err != nil || got != nil {
 			t.Errorf("%s (non-strict) = %v, %v; want undefined", c.query, got, err)
 		}

@@ -15,7 +15,9 @@ var cosignVerify = Builtin{
 		Description: "Verifies an image's cosign signatures, in both formats: legacy `.sig` signatures (cosign v1/v2) and " +
 			"Sigstore bundles attached as OCI referrers (cosign v3). The signed payload is always bound to the image digest. " +
 			"Verification and registry failures are data (`verified: false` with `errors[].code`); only misuse — an unknown " +
-			"option, a malformed key, certificate or regexp, no verification method, conflicting options — is an error naming the option.",
+			"option, a malformed key, certificate or regexp, no verification method, conflicting options, options that could only " +
+			"ever fail (`certificate` without `certificate-chain` or not valid for it and the identity options; a transparency-log, " +
+			"SCT or keyless check the trusted root has nothing to check against) — is an error naming the option, never a cached result.",
 		Decl: types.NewFunction(
 			types.Args(
 				types.Named("ref", types.S).Description("image reference; a tag is resolved to its digest first"),

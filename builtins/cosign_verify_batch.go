@@ -15,7 +15,7 @@ import (
 var cosignVerifyBatch = Builtin{
 	Decl: &rego.Function{
 		Name: "cosign.verify_batch",
-		Description: "Verifies many images at once: concurrently (bounded by the plugin's max_concurrency), identical requests " +
+		Description: "Verifies many images at once: concurrently (bounded by the plugin's max_concurrency and max_concurrency_per_registry), identical requests " +
 			"done once, and under one deadline (the plugin's timeout) after which unfinished entries are `timeout` errors. " +
 			"Each distinct image (by normalised reference) is resolved to a digest once per call, and every request of that " +
 			"image — other options, attestations — is verified against that one digest, which every result names. " +

@@ -14,8 +14,10 @@ var imageDigest = Builtin{
 	Decl: &rego.Function{
 		Name: "image.digest",
 		Description: "Returns the digest an image reference runs as. A reference with a digest returns it without any request; " +
-			"otherwise the registry is asked with a HEAD of the manifest (a GET when HEAD gives no digest, hashed locally and " +
-			"checked against the registry's claim). A registry failure is an error: use it where undefined means deny.",
+			"otherwise the registry is asked with a HEAD of the manifest, whose sha256 Docker-Content-Digest is taken as the " +
+			"tag's digest (a GET when HEAD gives no sha256 digest, hashed locally and checked against the registry's claim; see " +
+			"verification.md for why the registry's word is safe where the digest is then pinned). A registry failure is an " +
+			"error: use it where undefined means deny.",
 		Decl: types.NewFunction(
 			types.Args(types.Named("ref", types.S).Description("image reference")),
 			types.Named("digest", types.S).Description("the digest, e.g. sha256:…"),

@@ -9,10 +9,10 @@ import (
 // covers exactly the options the parser accepts.
 var optionDocs = map[string]string{
 	"key":                                    "PEM public key (ECDSA P-256/P-384, RSA, Ed25519) the signature must verify with.",
-	"annotations":                            "object of strings: signature annotations that must be present with these values (cosign `-a`).",
+	"annotations":                            "object of strings: signature annotations that must be present with these values (cosign `-a`). Signatures only: an error on attestations, which carry none.",
 	"signature-repository":                   "repository holding the signatures, as `COSIGN_REPOSITORY` (e.g. `ghcr.io/acme/signatures`).",
-	"insecure-ignore-tlog":                   "boolean, default false. Skip the transparency-log check. Otherwise a signature must carry a Rekor SET or bundle entry verified offline against the trust root.",
-	"insecure-ignore-sct":                    "boolean, default false. Accept a keyless certificate without an embedded SCT.",
+	"insecure-ignore-tlog":                   "boolean, default false. Skip the transparency-log check. Otherwise a signature must carry a Rekor SET or bundle entry verified offline against the trust root (an error when the trust root has no log).",
+	"insecure-ignore-sct":                    "boolean, default false. Accept a certificate without an embedded SCT (otherwise an error when the trust root has no CT log and no `key` is given).",
 	"trusted-root":                           "name of a trust root configured in `plugins.cosign.trust_roots`; default: the Sigstore public-good root embedded in the binary.",
 	"certificate-identity":                   "keyless: the exact certificate identity (SAN: e-mail or URI).",
 	"certificate-identity-regexp":            "keyless: Go RE2 regexp the identity must match; unanchored unless you write `^…$`.",
@@ -23,7 +23,7 @@ var optionDocs = map[string]string{
 	"certificate-github-workflow-name":       "the certificate's GitHub workflow name extension must equal this.",
 	"certificate-github-workflow-repository": "the certificate's GitHub workflow repository extension must equal this.",
 	"certificate-github-workflow-ref":        "the certificate's GitHub workflow ref extension must equal this.",
-	"certificate":                            "bring-your-own PKI: PEM signing certificate, validated against `certificate-chain`; the signature must be made with its key (legacy) or carry exactly this certificate (bundle).",
+	"certificate":                            "bring-your-own PKI: PEM signing certificate, validated against `certificate-chain` (required) and the identity options when the call is made — one that does not validate is an error, not a failed verification; the signature must be made with its key (legacy) or carry exactly this certificate (bundle).",
 	"certificate-chain":                      "PEM chain, intermediates then root. With `certificate`: the chain of that certificate. Alone: the CA the signature's own certificate must chain to. Identity options are optional here. Private CAs usually have no CT log or Rekor: set `insecure-ignore-sct` / `insecure-ignore-tlog` unless the trust root has them.",
 	"type":                                   "attestations only, required: `slsaprovenance`, `slsaprovenance02`, `slsaprovenance1`, `spdx`, `spdxjson`, `cyclonedx`, `link`, `vuln`, `openvex`, `custom`, or a predicate type URI.",
 }

@@ -22,6 +22,7 @@ const Name = "cosign"
 type Config struct {
 	Timeout        string                     `json:"timeout"`
 	MaxConcurrency *int                       `json:"max_concurrency"`
+	MaxPerRegistry *int                       `json:"max_concurrency_per_registry"`
 	Cache          CacheConfig                `json:"cache"`
 	Registry       RegistryConfig             `json:"registry"`
 	TrustRoots     map[string]TrustRootConfig `json:"trust_roots"`
@@ -89,6 +90,13 @@ func ParseConfig(raw []byte) (*Config, error) {
 	}
 	if e.MaxConcurrency, err = positive("max_concurrency", c.MaxConcurrency, engine.DefaultMaxConcurrency); err != nil {
 		return nil, err
+	}
+	perRegistry := engine.DefaultMaxConcurrencyPerRegistry(e.MaxConcurrency)
+	if e.MaxConcurrencyPerRegistry, err = positive("max_concurrency_per_registry", c.MaxPerRegistry, perRegistry); err != nil {
+		return nil, err
+	}
+	if e.MaxConcurrencyPerRegistry > e.MaxConcurrency {
+		return nil, fieldError("max_concurrency_per_registry", fmt.Sprintf("should be at most max_concurrency (%d), got %d", e.MaxConcurrency, e.MaxConcurrencyPerRegistry))
 	}
 	if e.Cache, err = c.Cache.engine(); err != nil {
 		return nil, err

@@ -26,6 +26,8 @@ func TestParseConfigErrorsNameTheField(t *testing.T) {
 		`{"timeout": "soon"}`:                                             "plugins.cosign.timeout",
 		`{"timeout": "-1s"}`:                                              "plugins.cosign.timeout",
 		`{"max_concurrency": 0}`:                                          "plugins.cosign.max_concurrency",
+		`{"max_concurrency_per_registry": 0}`:                             "plugins.cosign.max_concurrency_per_registry",
+		`{"max_concurrency": 4, "max_concurrency_per_registry": 5}`:       "plugins.cosign.max_concurrency_per_registry",
 		`{"cache": {"ttl": "x"}}`:                                         "plugins.cosign.cache.ttl",
 		`{"cache": {"failure_ttl": "0s"}}`:                                "plugins.cosign.cache.failure_ttl",
 		`{"cache": {"tag_ttl": "1"}}`:                                     "plugins.cosign.cache.tag_ttl",
@@ -54,7 +56,7 @@ func TestParseConfigDefaults(t *testing.T) {
 			t.Fatal(err)
 		}
 		e := c.engine
-		if e.Timeout != engine.DefaultTimeout || e.MaxConcurrency != engine.DefaultMaxConcurrency ||
+		if e.Timeout != engine.DefaultTimeout || e.MaxConcurrency != engine.DefaultMaxConcurrency || e.MaxConcurrencyPerRegistry != 12 ||
 			e.Cache.TTL != engine.DefaultCacheTTL || e.Cache.TagTTL != engine.DefaultTagTTL || e.Registry.Limits.MaxSignatures != 32 {
 			t.Fatalf("defaults for %q: %+v", raw, e)
 		}
@@ -63,7 +65,8 @@ func TestParseConfigDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.engine.Timeout != 3*time.Second || c.engine.MaxConcurrency != 4 || c.engine.Cache.TTL != time.Minute || c.engine.Registry.Insecure[0] != "localhost:5000" {
+	if c.engine.Timeout != 3*time.Second || c.engine.MaxConcurrency != 4 || c.engine.MaxConcurrencyPerRegistry != 3 ||
+		c.engine.Cache.TTL != time.Minute || c.engine.Registry.Insecure[0] != "localhost:5000" {
 		t.Fatalf("parsed: %+v", c.engine)
 	}
 }

@@ -3,102 +3,244 @@ package engine
 import (
 	"context"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
 	"github.com/opa-cosign/opa-cosign/internal/reference"
 	"github.com/opa-cosign/opa-cosign/internal/verify"
 )
 
-// VerifyBatch verifies reqs concurrently, at most MaxConcurrency at once, doing
-// identical requests once. Each distinct image (by normalised reference, so
-// "nginx" and "docker.io/library/nginx:latest" are one) is resolved to a
-// digest once, and every request of that image is verified against that one
-// digest (THREATS #30): a tag re-pointed during the batch cannot give one
-// decision results about two images. It returns when all are done or the
-// deadline (the engine's timeout, never past ctx's) passes; what did not
-// finish by then is a timeout entry. The result is aligned with reqs.
+// VerifyBatch verifies reqs concurrently, doing identical requests once. Each
+// distinct image (by normalised reference, so "nginx" and
+// "docker.io/library/nginx:latest" are one) is resolved to a digest once, and
+// every request of that image is verified against that one digest (THREATS
+// #30). All registry work runs under the engine's slots (max_concurrency in
+// all, max_concurrency_per_registry per registry) and shares flights with
+// concurrent calls. It returns when all are done or the deadline (the
+// engine's timeout, never past ctx's) passes; what did not finish by then is a
+// timeout entry. The result is aligned with reqs.
 func (e *Engine) VerifyBatch(ctx context.Context, reqs []Request) []*verify.Result {
+	e.enter()
+	defer e.leave()
 	ctx, cancel := context.WithTimeout(ctx, e.cfg.Timeout)
 	defer cancel()
 
-	type image struct {
-		done   chan struct{}
-		target verify.Target
-		failed *verify.Result
-	}
-	type job struct {
-		req  Request
-		done chan *verify.Result
-	}
-	images := map[string]*image{}
-	jobs := map[string]*job{}
+	b := newBatch(e, len(reqs))
 	out := make([]*verify.Result, len(reqs))
-	order := make([]*job, len(reqs))
+	jobs := make([]*job, len(reqs))
 	for i, r := range reqs {
 		ref, bad := verify.Parse(r.Image)
 		if bad != nil {
 			out[i] = bad
 			continue
 		}
-		img, ok := images[ref.Reference]
-		if !ok {
-			img = &image{done: make(chan struct{})}
-			images[ref.Reference] = img
-			go func(image string, ref reference.Reference) {
-				defer close(img.done)
-				img.target, img.failed = e.resolve(ctx, image, ref)
-			}(r.Image, ref)
-		}
-		k := requestKey(ref, r)
-		j, ok := jobs[k]
-		if !ok {
-			j = &job{req: r, done: make(chan *verify.Result, 1)}
-			jobs[k] = j
-			go func() {
-				select {
-				case <-img.done:
-				case <-ctx.Done():
-					j.done <- timeoutResult(j.req.Image)
-					return
-				}
-				if img.failed != nil {
-					j.done <- img.failed
-					return
-				}
-				j.done <- e.run(ctx, img.target, j.req)
-			}()
-		}
-		order[i] = j
+		jobs[i] = b.image(ref, r.Image).job(r)
 	}
-
-	results := map[*job]*verify.Result{}
-	for i, j := range order {
-		if j == nil {
-			continue
+	b.run(ctx)
+	for i, j := range jobs {
+		if j != nil {
+			// Requests merged into one job may have spelled the image differently.
+			out[i] = withImage(j.result, reqs[i].Image)
 		}
-		res, ok := results[j]
-		if !ok {
-			select {
-			case res = <-j.done:
-			case <-ctx.Done():
-				res = timeoutResult(j.req.Image)
-			}
-			results[j] = res
-		}
-		// Requests merged into one job may have spelled the image differently.
-		out[i] = withImage(res, reqs[i].Image)
 	}
 	return out
 }
 
-// requestKey identifies identical requests of one batch: same normalised
-// image, kind and options.
-func requestKey(ref reference.Reference, r Request) string {
-	kind := "s"
-	if r.Kind == verify.Attestations {
-		kind = "a"
-	}
-	return kind + "\x00" + r.Options.Fingerprint() + "\x00" + ref.Reference
+// batch is the work of one call: images to resolve, then the distinct
+// requests of each image to verify against its digest.
+type batch struct {
+	e       *Engine
+	images  map[string]*imageWork
+	pending []work             // ready, waiting for a slot
+	waiting map[*flight][]work // started or joined, waiting for the flight
+	notify  chan *flight       // flights this batch waits for that ended
+	started map[*flight]int    // joins per flight, to leave them all
 }
 
-func timeoutResult(image string) *verify.Result {
-	return &verify.Result{Image: image, Errors: []verify.Error{{Code: verify.CodeTimeout, Message: "verification did not finish before the deadline"}}}
+type imageWork struct {
+	ref      reference.Reference
+	image    string // as first written
+	target   verify.Target
+	failed   *verify.Result
+	resolved bool
+	jobs     map[string]*job
+}
+
+type job struct {
+	img    *imageWork
+	req    Request
+	result *verify.Result
+}
+
+// work is an image's resolution (job == nil) or a job's verification.
+type work struct {
+	img    *imageWork
+	job    *job
+	looked bool // the result cache was asked once already
+}
+
+func newBatch(e *Engine, size int) *batch {
+	return &batch{
+		e: e, images: map[string]*imageWork{}, waiting: map[*flight][]work{},
+		started: map[*flight]int{}, notify: make(chan *flight, 2*size+1),
+	}
+}
+
+// image adds ref (written as image) to the batch, once per normalised
+// reference. A reference with a digest needs no resolution.
+func (b *batch) image(ref reference.Reference, image string) *imageWork {
+	if img, ok := b.images[ref.Reference]; ok {
+		return img
+	}
+	img := &imageWork{ref: ref, image: image, jobs: map[string]*job{}}
+	b.images[ref.Reference] = img
+	if ref.Digest == "" {
+		b.pending = append(b.pending, work{img: img})
+		return img
+	}
+	img.resolved = true
+	h, err := v1.NewHash(ref.Digest)
+	if err != nil {
+		img.failed = &verify.Result{Image: image, Errors: []verify.Error{{Code: verify.CodeInvalidReference, Message: err.Error()}}}
+		return img
+	}
+	img.target = verify.Target{Image: image, Ref: ref, Digest: h}
+	return img
+}
+
+// job adds a request of img, once per kind and options.
+func (img *imageWork) job(r Request) *job {
+	k := requestKey(r)
+	if j, ok := img.jobs[k]; ok {
+		return j
+	}
+	j := &job{img: img, req: r}
+	img.jobs[k] = j
+	return j
+}
+
+// run does the batch's work until it is done or ctx ends; then every job has
+// a result.
+func (b *batch) run(ctx context.Context) {
+	for _, img := range b.images {
+		if img.resolved {
+			b.ready(img)
+		}
+	}
+	for len(b.pending) > 0 || len(b.waiting) > 0 {
+		freed := b.e.slots.released()
+		b.start(ctx)
+		if len(b.pending) == 0 && len(b.waiting) == 0 {
+			break
+		}
+		if len(b.pending) == 0 {
+			freed = nil // nothing to start: wait for flights only
+		}
+		select {
+		case f := <-b.notify:
+			b.finished(f)
+		case <-freed:
+		case <-ctx.Done():
+			b.abandon()
+			return
+		}
+	}
+}
+
+// start begins (or joins) every pending piece of work it can: from the
+// caches, else as a flight when a slot is free. What gets no slot stays
+// pending; other registries' work is tried all the same.
+func (b *batch) start(ctx context.Context) {
+	e := b.e
+	var still []work
+	for len(b.pending) > 0 { // ready appends to pending: work found in the caches is followed up at once
+		w := b.pending[0]
+		b.pending = b.pending[1:]
+		var key, host string
+		var fn func(context.Context) any
+		if w.job == nil {
+			ref := w.img.ref
+			if h, ok := e.cache.tags.get(tagKey(ref)); ok {
+				w.img.target = verify.Target{Image: w.img.image, Ref: ref, Digest: h}
+				w.img.resolved = true
+				b.ready(w.img)
+				continue
+			}
+			key, host, fn = "tag\x00"+tagKey(ref), ref.Registry, e.resolveWork(w.img.image, ref)
+		} else {
+			t := w.img.target
+			key = resultKey(t, w.job.req)
+			cached, ok := e.cache.get(key, !w.looked)
+			if ok {
+				w.job.result = cached
+				continue
+			}
+			w.looked = true
+			host, fn = verifyHost(t, w.job.req.Options), e.verifyWork(key, t, w.job.req)
+		}
+		f := e.flights.join(ctx, key, b.notify, func() (func(), bool) { return e.slots.tryAcquire(host) }, e.cfg.Timeout, fn)
+		if f == nil {
+			still = append(still, w)
+			continue
+		}
+		b.waiting[f] = append(b.waiting[f], w)
+		b.started[f]++
+	}
+	b.pending = still
+}
+
+// finished hands a flight's outcome to the work waiting for it.
+func (b *batch) finished(f *flight) {
+	ws, ok := b.waiting[f]
+	if !ok {
+		return // a second notice for a flight joined twice
+	}
+	delete(b.waiting, f)
+	delete(b.started, f)
+	for _, w := range ws {
+		if w.job != nil {
+			w.job.result = f.val.(*verify.Result)
+			continue
+		}
+		r := f.val.(resolved)
+		w.img.resolved = true
+		if r.failed != nil {
+			w.img.failed = withImage(r.failed, w.img.image)
+		} else {
+			w.img.target = r.target
+			w.img.target.Image = w.img.image
+		}
+		b.ready(w.img)
+	}
+}
+
+// ready queues the verifications of a resolved image, or fails them all with
+// its resolution's failure.
+func (b *batch) ready(img *imageWork) {
+	for _, j := range img.jobs {
+		if img.failed != nil {
+			j.result = img.failed
+			continue
+		}
+		b.pending = append(b.pending, work{img: img, job: j})
+	}
+}
+
+// abandon leaves every flight at the deadline (the last waiter's leave
+// cancels it and frees its slot) and times out whatever has no result.
+func (b *batch) abandon() {
+	for f, n := range b.started {
+		for range n {
+			b.e.flights.leave(f)
+		}
+	}
+	for _, img := range b.images {
+		if !img.resolved {
+			img.failed = timeoutResult(img.image)
+		}
+		for _, j := range img.jobs {
+			if j.result == nil {
+				j.result = timeoutResult(img.image)
+			}
+		}
+	}
 }

@@ -65,13 +65,14 @@ func TestOneDigestPerImagePerBatch(t *testing.T) {
 	spellings := []string{host + "/moving/app", host + "/moving/app:latest"}
 	var reqs []Request
 	for i := range 128 {
+		// Distinct options: distinct work, all of one image.
 		raw := map[string]any{"key": key.PublicPEM, "insecure-ignore-tlog": true}
-		if i > 0 { // distinct options: distinct work, all of one image
-			raw["annotations"] = map[string]any{"n": fmt.Sprint(i)}
-		}
 		kind := verify.Signatures
-		if i%4 == 3 {
-			kind, raw["type"] = verify.Attestations, "custom"
+		switch {
+		case i%4 == 3:
+			kind, raw["type"] = verify.Attestations, fmt.Sprintf("https://example.com/predicate/%d", i)
+		case i > 0:
+			raw["annotations"] = map[string]any{"n": fmt.Sprint(i)}
 		}
 		o, err := verify.ParseOptions(raw, kind == verify.Attestations)
 		if err != nil {

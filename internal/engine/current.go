@@ -19,8 +19,13 @@ var (
 )
 
 // Install makes e the engine the built-ins use (the plugin calls it on start
-// and reconfiguration; in-flight calls finish on the engine they started with).
-func Install(e *Engine) { current.Store(e) }
+// and reconfiguration) and closes the engine it replaces: calls running on
+// that one finish there, then its connections are closed (THREATS #35).
+func Install(e *Engine) {
+	if old := current.Swap(e); old != nil && old != e {
+		old.Close()
+	}
+}
 
 // Current returns the installed engine, or a default one built from the
 // environment when no plugin runs (opa-cosign eval, opa-cosign test).

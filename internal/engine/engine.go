@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/sigstore/sigstore-go/pkg/root"
-	"golang.org/x/sync/singleflight"
 
 	"github.com/opa-cosign/opa-cosign/internal/reference"
 	"github.com/opa-cosign/opa-cosign/internal/registry"
@@ -22,14 +22,26 @@ const (
 	DefaultMaxConcurrency = 16
 )
 
+// DefaultMaxConcurrencyPerRegistry is three quarters of maxConcurrency (at
+// least 1): one registry that stops answering leaves a quarter of the slots to
+// the others, and an engine that talks to one registry loses little.
+func DefaultMaxConcurrencyPerRegistry(maxConcurrency int) int {
+	return max(1, maxConcurrency*3/4)
+}
+
 // Config configures an Engine.
 type Config struct {
-	Registry       registry.Config
-	TrustRoots     map[string]root.TrustedMaterial // besides the embedded public-good root
-	Timeout        time.Duration                   // per built-in call; default 8s
-	MaxConcurrency int                             // verifications at once; default 16
-	Cache          CacheConfig
-	Observer       Observer // metrics; default none
+	Registry   registry.Config
+	TrustRoots map[string]root.TrustedMaterial // besides the embedded public-good root
+	Timeout    time.Duration                   // per built-in call; default 8s
+	// MaxConcurrency bounds registry work at once (tag resolutions and
+	// verifications); default 16.
+	MaxConcurrency int
+	// MaxConcurrencyPerRegistry bounds it per registry host; default
+	// DefaultMaxConcurrencyPerRegistry(MaxConcurrency), at most MaxConcurrency.
+	MaxConcurrencyPerRegistry int
+	Cache                     CacheConfig
+	Observer                  Observer // metrics; default none
 }
 
 // Engine verifies images for the built-ins.
@@ -37,10 +49,12 @@ type Engine struct {
 	cfg      Config
 	reg      *registry.Client
 	verifier *verify.Verifier
-	slots    chan struct{}
+	slots    *slots
 	cache    *cache
-	flights  singleflight.Group
+	flights  flights
 	obs      Observer
+	active   atomic.Int64 // calls running
+	closed   atomic.Bool
 }
 
 // New builds an Engine; it makes no network request.
@@ -51,6 +65,10 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.MaxConcurrency <= 0 {
 		cfg.MaxConcurrency = DefaultMaxConcurrency
 	}
+	if cfg.MaxConcurrencyPerRegistry <= 0 {
+		cfg.MaxConcurrencyPerRegistry = DefaultMaxConcurrencyPerRegistry(cfg.MaxConcurrency)
+	}
+	cfg.MaxConcurrencyPerRegistry = min(cfg.MaxConcurrencyPerRegistry, cfg.MaxConcurrency)
 	cfg.Cache = cfg.Cache.withDefaults()
 	if cfg.Observer == nil {
 		cfg.Observer = noObserver{}
@@ -70,15 +88,35 @@ func New(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	c, err := newCache(cfg.Cache, cfg.Observer)
+	if err != nil {
+		return nil, err
+	}
 	return &Engine{
 		cfg: cfg, reg: reg, verifier: verify.New(reg, roots),
-		slots: make(chan struct{}, cfg.MaxConcurrency),
-		cache: newCache(cfg.Cache, cfg.Observer), obs: cfg.Observer,
+		slots: newSlots(cfg.MaxConcurrency, cfg.MaxConcurrencyPerRegistry),
+		cache: c, obs: cfg.Observer,
 	}, nil
 }
 
-// Registry is the engine's registry client.
-func (e *Engine) Registry() *registry.Client { return e.reg }
+// Close releases what the engine holds once the calls running on it have
+// finished: it starts nothing and keeps no goroutine, so the registry's idle
+// connections are all there is. A call made after Close still works.
+func (e *Engine) Close() {
+	if !e.closed.Swap(true) && e.active.Load() == 0 {
+		e.reg.CloseIdleConnections()
+	}
+}
+
+// enter and leave bracket every call, so that a closed engine closes its
+// connections when the last call on it ends.
+func (e *Engine) enter() { e.active.Add(1) }
+
+func (e *Engine) leave() {
+	if e.active.Add(-1) == 0 && e.closed.Load() {
+		e.reg.CloseIdleConnections()
+	}
+}
 
 // Request is one verification.
 type Request struct {
@@ -90,15 +128,20 @@ type Request struct {
 // CheckOptions reports misuse that depends on the engine's configuration.
 func (e *Engine) CheckOptions(o *verify.Options) error { return e.verifier.CheckOptions(o) }
 
-// Digest resolves ref to the digest that runs (through the tag cache).
+// Digest resolves ref to the digest that runs (through the tag cache), under
+// the engine's deadline and slots.
 func (e *Engine) Digest(ctx context.Context, ref reference.Reference) (string, error) {
+	e.enter()
+	defer e.leave()
 	ctx, cancel := context.WithTimeout(ctx, e.cfg.Timeout)
 	defer cancel()
-	t, failed := e.resolve(ctx, ref.Reference, ref)
-	if failed != nil {
-		return "", fmt.Errorf("%s: %s", failed.Errors[0].Code, failed.Errors[0].Message)
+	b := newBatch(e, 1)
+	img := b.image(ref, ref.Reference)
+	b.run(ctx)
+	if img.failed != nil {
+		return "", fmt.Errorf("%s: %s", img.failed.Errors[0].Code, img.failed.Errors[0].Message)
 	}
-	return t.Digest.String(), nil
+	return img.target.Digest.String(), nil
 }
 
 // Verify runs one verification under the engine's deadline.

@@ -48,6 +48,10 @@ func New(cfg Config) (*Client, error) {
 	return c, nil
 }
 
+// CloseIdleConnections closes the connections no request is using; the
+// client stays usable.
+func (c *Client) CloseIdleConnections() { c.guard.closeIdleConnections() }
+
 // Limits returns the limits in force.
 func (c *Client) Limits() Limits { return c.limits }
 
@@ -70,18 +74,17 @@ func (c *Client) Repo(r reference.Reference) (name.Repository, error) {
 	return name.NewRepository(r.Repo().Name(), append(opts, name.StrictValidation)...)
 }
 
-// DigestRef is r's repository at digest d.
-func (c *Client) DigestRef(r reference.Reference, d v1.Hash) (name.Digest, error) {
-	repo, err := c.Repo(r)
-	if err != nil {
-		return name.Digest{}, err
-	}
-	return repo.Digest(d.String()), nil
-}
-
 // Digest resolves r to the digest that runs: the reference's own digest when it
-// has one (no request), else a HEAD of the tag, else a GET whose body is hashed
-// locally and checked against the registry's claim.
+// has one (no request), else the sha256 digest a HEAD of the tag names, else a
+// GET whose body is hashed locally and checked against any digest the
+// registry claims for it.
+//
+// The HEAD's digest is the registry's word, taken as is: whatever it names is
+// the digest then verified, reported and pinned, so a registry that lies can
+// choose which digest is checked but never have an unchecked one pass, and
+// the runtime, pulling by that digest, checks the content against it (see
+// docs/verification.md). A HEAD keeps Docker Hub's pull count unchanged (it
+// counts manifest GETs only), and the manifest's bytes are never used.
 func (c *Client) Digest(ctx context.Context, r reference.Reference) (v1.Hash, error) {
 	if r.Digest != "" {
 		return v1.NewHash(r.Digest)
@@ -92,10 +95,10 @@ func (c *Client) Digest(ctx context.Context, r reference.Reference) (v1.Hash, er
 	}
 	tag := repo.Tag(r.Tag)
 	desc, err := c.puller.Head(ctx, tag)
-	if err == nil {
+	if err == nil && desc.Digest.Algorithm == "sha256" {
 		return desc.Digest, nil
 	}
-	if IsNotFound(err) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+	if err != nil && (IsNotFound(err) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)) {
 		return v1.Hash{}, err
 	}
 	got, err := c.puller.Get(ctx, tag)
@@ -115,14 +118,4 @@ func IsNotFound(err error) bool {
 func IsUnauthorized(err error) bool {
 	var terr *transport.Error
 	return errors.As(err, &terr) && (terr.StatusCode == http.StatusUnauthorized || terr.StatusCode == http.StatusForbidden)
-}
-
-// NamedRepo parses a repository name given by the user (e.g. a
-// signature-repository), with the same insecure rules as image references.
-func (c *Client) NamedRepo(s string) (name.Repository, error) {
-	r, err := reference.Parse(s + ":latest")
-	if err != nil {
-		return name.Repository{}, err
-	}
-	return c.Repo(r)
 }

@@ -3,16 +3,14 @@ package registry
 import (
 	"context"
 	"sync"
-	"sync/atomic"
 )
 
-// Tracker records what one verification asked of registries: the number of
-// requests, and the first limit or policy error a transport layer raised, which
-// libraries above us may have wrapped beyond recognition.
+// Tracker records the first limit or policy error a transport layer raised in
+// one verification, which libraries above us may have wrapped beyond
+// recognition.
 type Tracker struct {
-	requests atomic.Int64
-	mu       sync.Mutex
-	err      error
+	mu  sync.Mutex
+	err error
 }
 
 type trackerKey struct{}
@@ -27,9 +25,6 @@ func TrackerFrom(ctx context.Context) *Tracker {
 	t, _ := ctx.Value(trackerKey{}).(*Tracker)
 	return t
 }
-
-// Requests is the number of HTTP requests made so far.
-func (t *Tracker) Requests() int64 { return t.requests.Load() }
 
 // Err is the first transport-level refusal (limit, insecure, digest mismatch).
 func (t *Tracker) Err() error {

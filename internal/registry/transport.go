@@ -45,6 +45,14 @@ func newGuard(cfg Config, limits Limits) (*guard, error) {
 	return g, nil
 }
 
+func (g *guard) closeIdleConnections() {
+	for _, rt := range []http.RoundTripper{g.secure, g.insecure} {
+		if c, ok := rt.(interface{ CloseIdleConnections() }); ok {
+			c.CloseIdleConnections()
+		}
+	}
+}
+
 func caPool(file string) (*x509.CertPool, error) {
 	pem, err := os.ReadFile(file)
 	if err != nil {
@@ -61,11 +69,7 @@ func caPool(file string) (*x509.CertPool, error) {
 }
 
 func (g *guard) RoundTrip(req *http.Request) (*http.Response, error) {
-	t := TrackerFrom(req.Context())
-	if t != nil {
-		t.requests.Add(1)
-	}
-	resp, err := g.roundTrip(req, t)
+	resp, err := g.roundTrip(req, TrackerFrom(req.Context()))
 	if g.onRequest != nil {
 		g.onRequest(req, resp, err)
 	}

@@ -58,6 +58,16 @@ type Bundle struct {
 // fallback.
 func AttachBundle(t testing.TB, d name.Digest, b Bundle) {
 	t.Helper()
+	raw := BundleJSON(t, d, b)
+	if b.PredicateType == "" {
+		b.PredicateType = CosignSignPredicate
+	}
+	must(t, ociremote.WriteAttestationNewBundleFormat(d, raw, b.PredicateType))
+}
+
+// BundleJSON signs d and returns the bundle as it is stored (JSON).
+func BundleJSON(t testing.TB, d name.Digest, b Bundle) []byte {
+	t.Helper()
 	if b.PredicateType == "" {
 		b.PredicateType = CosignSignPredicate
 	}
@@ -80,7 +90,7 @@ func AttachBundle(t testing.TB, d name.Digest, b Bundle) {
 	}
 	raw, err := (&sgbundle.Bundle{Bundle: pb}).MarshalJSON()
 	must(t, err)
-	must(t, ociremote.WriteAttestationNewBundleFormat(d, raw, b.PredicateType))
+	return raw
 }
 
 // Statement is an in-toto v1 statement about d (or subject when given).

@@ -62,19 +62,3 @@ func digestOf(t testing.TB, repo name.Repository, img v1.Image) name.Digest {
 	}
 	return repo.Digest(d.String())
 }
-
-// Retag points host/repo:tag at the image with digest d.
-func Retag(t testing.TB, d name.Digest, tag string) {
-	t.Helper()
-	desc, err := remote.Get(d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := desc.Image()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.Write(d.Context().Tag(tag), img); err != nil {
-		t.Fatal(err)
-	}
-}

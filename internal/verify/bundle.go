@@ -24,14 +24,9 @@ const bundleArtifactPrefix = "application/vnd.dev.sigstore.bundle"
 // bundles verifies the Sigstore bundles attached to t's digest as OCI
 // referrers, through the referrers API or its tag-schema fallback.
 func (v *Verifier) bundles(ctx context.Context, t Target, o *Options, co *cosign.CheckOpts, kind Kind, res *Result) ([]candidateOutcome, error) {
-	repo, err := v.reg.Repo(t.Ref)
+	repo, err := v.signatureRepo(t, o)
 	if err != nil {
 		return nil, err
-	}
-	if o.SignatureRepository != "" {
-		if repo, err = v.reg.NamedRepo(o.SignatureRepository); err != nil {
-			return nil, err
-		}
 	}
 	ropts := ociremote.WithRemoteOptions(v.reg.RemoteOptions(ctx)...)
 	idx, err := ociremote.Referrers(repo.Digest(t.Digest.String()), "", ropts)
@@ -106,17 +101,13 @@ func (v *Verifier) bundleOne(t Target, b *sgbundle.Bundle, blob v1.Hash, o *Opti
 		co.UseSignedTimestamps = true
 	}
 	var vr *verify.VerificationResult
-	run := func(co *cosign.CheckOpts) error {
-		var err error
-		if o.Certificate != nil {
-			vr, err = v.verifyBundlePKI(b, t, o, co)
-		} else {
-			vr, err = cosign.VerifyNewBundle(context.Background(), co, verify.WithArtifactDigest(t.Digest.Algorithm, digest), b)
-		}
-		return err
+	if o.Certificate != nil {
+		vr, err = v.verifyBundlePKI(b, t, o, &co)
+	} else {
+		vr, err = cosign.VerifyNewBundle(context.Background(), &co, verify.WithArtifactDigest(t.Digest.Algorithm, digest), b)
 	}
-	if err := run(&co); err != nil {
-		return false, diagnoseTlog(err, co, run)
+	if err != nil {
+		return false, diagnoseTlog(err, func() error { return bundleDiagnosis(b, o, &co) })
 	}
 	s, err := bundleSignature(b, blob, vr, st, o, co.IgnoreTlog)
 	if err != nil {

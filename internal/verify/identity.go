@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"strings"
 
 	"github.com/sigstore/cosign/v2/pkg/cosign"
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
@@ -84,36 +83,6 @@ func pemCertificates(v any) ([]*x509.Certificate, error) {
 	return certs, nil
 }
 
-// predicateTypes maps cosign's --type shorthands to predicate type URIs.
-var predicateTypes = map[string]string{
-	"custom":           "https://cosign.sigstore.dev/attestation/v1",
-	"slsaprovenance":   "https://slsa.dev/provenance/v0.2",
-	"slsaprovenance02": "https://slsa.dev/provenance/v0.2",
-	"slsaprovenance1":  "https://slsa.dev/provenance/v1",
-	"spdx":             "https://spdx.dev/Document",
-	"spdxjson":         "https://spdx.dev/Document",
-	"cyclonedx":        "https://cyclonedx.org/bom",
-	"link":             "https://in-toto.io/Link/v1",
-	"vuln":             "https://cosign.sigstore.dev/attestation/vuln/v1",
-	"openvex":          "https://openvex.dev/ns",
-}
-
-func parseType(o *Options, v any) error {
-	s, ok := v.(string)
-	if !ok {
-		return fmt.Errorf("must be a string, got %s", typeName(v))
-	}
-	if uri, ok := predicateTypes[s]; ok {
-		o.Type = uri
-		return nil
-	}
-	if !strings.Contains(s, ":") {
-		return fmt.Errorf("%q is neither a cosign type shorthand nor a predicate type URI", s)
-	}
-	o.Type = s
-	return nil
-}
-
 // validate rejects option sets that cannot mean one verification.
 func (o *Options) validate(attestation bool) error {
 	cert := o.Certificate != nil && o.Certificate.Cert != nil
@@ -154,6 +123,14 @@ func (o *Options) validate(attestation bool) error {
 	}
 	if attestation && o.Type == "" {
 		return &OptionError{Option: "type", Reason: "required for attestations (a cosign shorthand such as slsaprovenance or vuln, or a predicate type URI)"}
+	}
+	// Combinations that could only ever fail, or only be ignored, are misuse
+	// named at the call, never a verification failure kept in the cache.
+	if cert && len(o.Certificate.Chain) == 0 {
+		return &OptionError{Option: "certificate", Reason: "needs certificate-chain: the chain (intermediates, then root) the certificate is validated against"}
+	}
+	if attestation && o.Annotations != nil {
+		return &OptionError{Option: "annotations", Reason: "applies to signatures only: attestations carry no signature annotations (check the predicate with the policy instead)"}
 	}
 	return nil
 }

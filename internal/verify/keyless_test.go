@@ -64,6 +64,9 @@ func TestKeyless(t *testing.T) {
 			tc{format + "/exact identity and issuer", sign(identity, issuer), base(exact), want{verified: true, format: format}},
 			tc{format + "/wrong identity", sign("https://github.com/evil/app/.github/workflows/x.yml@refs/heads/main", issuer), base(exact), want{code: verify.CodeIdentityMismatch}},
 			tc{format + "/wrong issuer", sign(identity, "https://accounts.google.com"), base(exact), want{code: verify.CodeIdentityMismatch}},
+			// The signer chooses its identity's text: words that libraries use
+			// for other failures must not change the code (issue 11 #4).
+			tc{format + "/wrong identity that names the log", sign("https://github.com/evil/tlog-inclusion-SCT/.github/workflows/x.yml@refs/heads/main", issuer), base(exact), want{code: verify.CodeIdentityMismatch}},
 			tc{format + "/identity regexp", sign(identity, issuer), base(map[string]any{
 				"certificate-identity-regexp": `^https://github\.com/acme/`, "certificate-oidc-issuer-regexp": `^https://token\.actions\.githubusercontent\.com$`,
 			}), want{verified: true}},

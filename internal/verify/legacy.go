@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -22,14 +21,9 @@ import (
 // (".att") of a digest: sha256-<hex>.<suffix> in the image's repository or in
 // signature-repository.
 func (v *Verifier) legacyTag(t Target, o *Options, kind Kind) (name.Tag, error) {
-	repo, err := v.reg.Repo(t.Ref)
+	repo, err := v.signatureRepo(t, o)
 	if err != nil {
 		return name.Tag{}, err
-	}
-	if o.SignatureRepository != "" {
-		if repo, err = v.reg.NamedRepo(o.SignatureRepository); err != nil {
-			return name.Tag{}, err
-		}
 	}
 	suffix := "sig"
 	if kind == Attestations {
@@ -92,17 +86,14 @@ func (v *Verifier) legacyOne(ctx context.Context, sig oci.Signature, h v1.Hash, 
 		}
 		return signatureClaims(sig, h, o.Annotations)
 	}
-	run := func(co *cosign.CheckOpts) error {
-		var err error
-		if kind == Attestations {
-			_, err = cosign.VerifyBlobAttestation(ctx, sig, h, co)
-		} else {
-			_, err = cosign.VerifyImageSignature(ctx, sig, h, co)
-		}
-		return err
+	var err error
+	if kind == Attestations {
+		_, err = cosign.VerifyBlobAttestation(ctx, sig, h, &co)
+	} else {
+		_, err = cosign.VerifyImageSignature(ctx, sig, h, &co)
 	}
-	if err := run(&co); err != nil {
-		return diagnoseTlog(err, co, run)
+	if err != nil {
+		return diagnoseTlog(err, func() error { return legacyDiagnosis(sig, &co, kind) })
 	}
 	s, err := legacySignature(sig, o, kind, co.IgnoreTlog)
 	if err != nil {
@@ -113,21 +104,6 @@ func (v *Verifier) legacyOne(ctx context.Context, sig oci.Signature, h v1.Hash, 
 		return nil
 	}
 	return addAttestation(res, statement, o, s)
-}
-
-// diagnoseTlog finds the real cause of a failure that cosign reported as a
-// transparency-log failure: it checks the log first, so a signature made with
-// another key and no log entry would otherwise look like a log problem.
-func diagnoseTlog(err error, co cosign.CheckOpts, run func(*cosign.CheckOpts) error) error {
-	if co.IgnoreTlog || !isTlogError(err) {
-		return err
-	}
-	co.IgnoreTlog = true
-	rerr := run(&co)
-	if rerr == nil || strings.Contains(rerr.Error(), "expected a signed timestamp") {
-		return &tlogError{err}
-	}
-	return rerr
 }
 
 // signatureClaims checks that the signed payload names digest h — so a

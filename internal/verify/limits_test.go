@@ -34,7 +34,7 @@ func (h *hostile) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.next.ServeHTTP(w, r)
 }
 
-func hostileWorld(t *testing.T) (string, *hostile, *verify.Verifier, testutil.Key) {
+func hostileWorld(t testing.TB) (string, *hostile, *verify.Verifier, testutil.Key) {
 	t.Helper()
 	h := &hostile{next: ggcrregistry.New()}
 	srv := httptest.NewServer(h)

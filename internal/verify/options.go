@@ -12,14 +12,18 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"github.com/sigstore/sigstore/pkg/signature"
+
+	"github.com/opa-cosign/opa-cosign/internal/reference"
 )
 
 // Options are validated cosign verification options. Names follow the cosign
 // CLI flags, as in the Styra DAS verification_config schema.
 type Options struct {
-	Key                 signature.Verifier
-	Annotations         map[string]string
-	SignatureRepository string
+	Key         signature.Verifier
+	Annotations map[string]string
+	// SignatureRepository is where signatures are stored when not beside the
+	// image (COSIGN_REPOSITORY), normalised as image references are.
+	SignatureRepository *reference.Reference
 	IgnoreTlog          bool
 	IgnoreSCT           bool
 	TrustedRoot         string
@@ -196,10 +200,12 @@ func parseSignatureRepository(o *Options, v any) error {
 	if !ok {
 		return fmt.Errorf("must be a repository string, got %s", typeName(v))
 	}
-	if _, err := name.NewRepository(s, name.StrictValidation); err != nil {
+	// A repository has no tag or digest: one given makes ":latest" invalid.
+	r, err := reference.Parse(s + ":" + name.DefaultTag)
+	if err != nil {
 		return fmt.Errorf("not a repository: %w", err)
 	}
-	o.SignatureRepository = s
+	o.SignatureRepository = &r
 	return nil
 }
 

@@ -15,7 +15,6 @@ const (
 	CodeTlogFailed            = "tlog_verification_failed"
 	CodeSCTFailed             = "sct_verification_failed"
 	CodeCertificateInvalid    = "certificate_verification_failed"
-	CodeUnknownTrustedRoot    = "unknown_trusted_root"
 	CodeLimitExceeded         = "limit_exceeded"
 	CodeTimeout               = "timeout"
 	CodeRegistryError         = "registry_error"
@@ -37,6 +36,8 @@ type Result struct {
 	Signatures   []Signature
 	Attestations []Attestation // attestations only
 	Errors       []Error
+
+	misuse bool // options CheckOptions refuses: never cached
 }
 
 // Signature describes one verified signature.
@@ -81,9 +82,13 @@ func (r *Result) fail(code, msg string) *Result {
 	return r
 }
 
-// Transient reports whether the result failed for a reason that may pass on
-// retry (timeouts, registry errors); such results must never be cached.
+// Transient reports whether the result must never be cached: it failed for a
+// reason that may pass on retry (timeouts, registry errors), or for options
+// that CheckOptions refuses.
 func (r *Result) Transient() bool {
+	if r.misuse {
+		return true
+	}
 	for _, e := range r.Errors {
 		switch e.Code {
 		case CodeTimeout, CodeRegistryError, CodeUnauthorized:

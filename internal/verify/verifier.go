@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/sigstore/cosign/v2/pkg/cosign"
 	"github.com/sigstore/cosign/v2/pkg/oci"
@@ -60,11 +61,33 @@ func (v *Verifier) Resolve(ctx context.Context, image string, ref reference.Refe
 	return Target{Image: image, Ref: ref, Digest: d}, nil
 }
 
-// CheckOptions returns an error when o names something this verifier lacks
-// (an unknown trusted root). It is misuse, raised before any work.
+// CheckOptions returns an error when o cannot verify anything with this
+// verifier's trust roots: an unknown trusted root, a check the root has
+// nothing to check against, a certificate that does not verify against its
+// chain and identity options. It is misuse, raised before any work, so that
+// it is never a cached verification failure.
 func (v *Verifier) CheckOptions(o *Options) error {
-	if _, err := v.roots.Get(o.TrustedRoot); err != nil {
+	tm, err := v.roots.Get(o.TrustedRoot)
+	if err != nil {
 		return &OptionError{Option: "trusted-root", Reason: err.Error()}
+	}
+	root := o.TrustedRoot
+	if root == "" {
+		root = "public-good"
+	}
+	certificates := o.Key == nil
+	switch {
+	case !o.IgnoreTlog && len(tm.RekorLogs()) == 0:
+		return &OptionError{Option: "insecure-ignore-tlog", Reason: fmt.Sprintf("is false, but trusted root %q has no transparency log to check entries against", root)}
+	case certificates && !o.IgnoreSCT && len(tm.CTLogs()) == 0:
+		return &OptionError{Option: "insecure-ignore-sct", Reason: fmt.Sprintf("is false, but trusted root %q has no certificate transparency log to check SCTs against", root)}
+	case certificates && o.Certificate == nil && len(tm.FulcioCertificateAuthorities()) == 0:
+		return &OptionError{Option: "trusted-root", Reason: fmt.Sprintf("%q has no certificate authority for keyless verification", root)}
+	}
+	if o.Certificate != nil && o.Certificate.Cert != nil {
+		if _, err := v.checkOpts(o); err != nil {
+			return &OptionError{Option: "certificate", Reason: err.Error()}
+		}
 	}
 	return nil
 }
@@ -80,6 +103,20 @@ func (v *Verifier) Verify(ctx context.Context, image string, o *Options, kind Ki
 		return res
 	}
 	return v.VerifyDigest(ctx, t, o, kind)
+}
+
+// signatureRepo is where t's signatures and attestations are stored, in both
+// formats: signature-repository when given, else the image's repository.
+func (v *Verifier) signatureRepo(t Target, o *Options) (name.Repository, error) {
+	return v.reg.Repo(SignatureRef(t.Ref, o))
+}
+
+// SignatureRef is the reference whose repository holds ref's signatures.
+func SignatureRef(ref reference.Reference, o *Options) reference.Reference {
+	if o.SignatureRepository != nil {
+		return *o.SignatureRepository
+	}
+	return ref
 }
 
 // Kind selects signatures or attestations.
@@ -101,6 +138,9 @@ func (v *Verifier) VerifyDigest(ctx context.Context, t Target, o *Options, kind 
 	res := t.Result()
 	co, err := v.checkOpts(o)
 	if err != nil {
+		// Only options that CheckOptions refuses get here: misuse, which is
+		// never cached.
+		res.misuse = true
 		return res.fail(CodeCertificateInvalid, err.Error())
 	}
 	var all []candidateOutcome

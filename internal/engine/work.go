@@ -1,0 +1,104 @@
+package engine
+
+import (
+	"context"
+	"time"
+
+	"github.com/opa-cosign/opa-cosign/internal/reference"
+	"github.com/opa-cosign/opa-cosign/internal/verify"
+)
+
+// The two kinds of registry work, each run as a flight under a slot.
+
+// resolved is the outcome of resolving an image's tag.
+type resolved struct {
+	target verify.Target
+	failed *verify.Result
+}
+
+// resolveWork asks the registry which digest ref's tag names, remembering a
+// success for the tag TTL.
+func (e *Engine) resolveWork(image string, ref reference.Reference) func(context.Context) any {
+	return func(ctx context.Context) any {
+		e.enter()
+		defer e.leave()
+		t, failed := e.verifier.Resolve(ctx, image, ref)
+		if failed == nil {
+			e.cache.tags.add(tagKey(ref), t.Digest)
+		}
+		return resolved{t, failed}
+	}
+}
+
+// verifyWork verifies one request of the resolved image t and caches the
+// outcome (transient failures excepted).
+func (e *Engine) verifyWork(key string, t verify.Target, r Request) func(context.Context) any {
+	return func(ctx context.Context) any {
+		e.enter()
+		defer e.leave()
+		e.obs.InFlight(1)
+		defer e.obs.InFlight(-1)
+		start := time.Now()
+		res := e.verifier.VerifyDigest(ctx, t, r.Options, r.Kind)
+		e.obs.Verified(outcome(res), format(res), time.Since(start))
+		e.cache.put(key, res)
+		return res
+	}
+}
+
+func tagKey(ref reference.Reference) string { return ref.Name + ":" + ref.Tag }
+
+// requestKey identifies what a request asks of any one image: kind and
+// options. It groups a batch's requests of one image.
+func requestKey(r Request) string {
+	kind := "sig"
+	if r.Kind == verify.Attestations {
+		kind = "att"
+	}
+	return kind + "\x00" + r.Options.Fingerprint()
+}
+
+// resultKey identifies work whose result does not depend on who asks: it
+// keys the result cache and the verification flights.
+func resultKey(t verify.Target, r Request) string {
+	return t.Ref.Name + "@" + t.Digest.String() + "\x00" + requestKey(r)
+}
+
+// verifyHost is the registry a verification reads from: where the signatures
+// are stored.
+func verifyHost(t verify.Target, o *verify.Options) string {
+	return verify.SignatureRef(t.Ref, o).Registry
+}
+
+// withImage returns r as seen by the caller that asked for image (results are
+// shared between callers who wrote the same image differently).
+func withImage(r *verify.Result, image string) *verify.Result {
+	c := *r
+	c.Image = image
+	return &c
+}
+
+func timeoutResult(image string) *verify.Result {
+	return &verify.Result{Image: image, Errors: []verify.Error{{Code: verify.CodeTimeout, Message: "verification did not finish before the deadline"}}}
+}
+
+func outcome(r *verify.Result) string {
+	if r.Verified {
+		return "verified"
+	}
+	if len(r.Errors) > 0 {
+		return r.Errors[0].Code
+	}
+	return "failed"
+}
+
+func format(r *verify.Result) string {
+	switch {
+	case len(r.Signatures) > 0:
+		return r.Signatures[0].Format
+	case len(r.Attestations) > 0:
+		return r.Attestations[0].Signature.Format
+	default:
+		return "none"
+	}
+}
