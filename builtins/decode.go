@@ -2,6 +2,7 @@ package builtins
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/topdown/builtins"
@@ -16,15 +17,14 @@ func decodeOptions(eng *engine.Engine, pos int, t *ast.Term, attestation bool) (
 	if err != nil {
 		return nil, err
 	}
-	raw, err := ast.JSON(obj)
-	if err != nil {
-		return nil, builtins.NewOperandErr(pos, "options must be JSON: %v", err)
-	}
-	m, _ := raw.(map[string]any)
-	opts, err := verify.ParseOptions(m, attestation)
-	if err == nil {
-		err = eng.CheckOptions(opts)
-	}
+	opts, err := eng.Options(optionsKey(obj, attestation), func() (*verify.Options, error) {
+		raw, err := ast.JSON(obj)
+		if err != nil {
+			return nil, fmt.Errorf("options must be JSON: %w", err)
+		}
+		m, _ := raw.(map[string]any)
+		return verify.ParseOptions(m, attestation)
+	})
 	if err != nil {
 		var oe *verify.OptionError
 		if errors.As(err, &oe) {
@@ -33,6 +33,15 @@ func decodeOptions(eng *engine.Engine, pos int, t *ast.Term, attestation bool) (
 		return nil, builtins.NewOperandErr(pos, "%s", err.Error())
 	}
 	return opts, nil
+}
+
+// optionsKey identifies an options value for the engine's parsed-options
+// cache: its Rego text, which differs for any two different values.
+func optionsKey(obj ast.Object, attestation bool) string {
+	if attestation {
+		return "att\x00" + obj.String()
+	}
+	return "sig\x00" + obj.String()
 }
 
 // imageOperand reads an image reference operand.

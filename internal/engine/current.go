@@ -5,6 +5,8 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/opa-cosign/opa-cosign/internal/memo"
 )
 
 // InsecureRegistriesEnv lists, comma-separated, the registries reached over
@@ -22,6 +24,9 @@ var (
 // and reconfiguration) and closes the engine it replaces: calls running on
 // that one finish there, then its connections are closed (THREATS #35).
 func Install(e *Engine) {
+	// Values the policy kept (internal/memo) may depend on the engine's trust
+	// roots (cosign.check_options): forget them with the engine.
+	memo.Default.Invalidate()
 	if old := current.Swap(e); old != nil && old != e {
 		old.Close()
 	}
