@@ -6,8 +6,10 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/plugins"
 	"github.com/open-policy-agent/opa/v1/runtime"
+	"github.com/open-policy-agent/opa/v1/storage"
 
 	"github.com/opa-cosign/opa-cosign/internal/engine"
+	"github.com/opa-cosign/opa-cosign/internal/memo"
 )
 
 var registerOnce sync.Once
@@ -29,6 +31,10 @@ func (Factory) Validate(_ *plugins.Manager, raw []byte) (any, error) {
 // New creates the plugin; its engine is built and installed on Start.
 func (Factory) New(m *plugins.Manager, cfg any) plugins.Plugin {
 	p := &Plugin{manager: m, config: cfg.(*Config), observer: newMetrics(m.PrometheusRegister())}
+	// Values the policy keeps across queries (imagepolicy.cached) are only
+	// right for the policy that computed them: forget them whenever it
+	// changes. OPA runs the trigger while no query holds the store.
+	m.RegisterCompilerTrigger(func(storage.Transaction) { memo.Default.Invalidate() })
 	m.UpdatePluginStatus(Name, &plugins.Status{State: plugins.StateNotReady})
 	return p
 }
@@ -50,6 +56,7 @@ func (p *Plugin) Start(context.Context) error {
 	if err := p.install(p.config); err != nil {
 		return err
 	}
+	memo.Default.Enable()
 	return p.startGatekeeper(p.config)
 }
 
@@ -59,6 +66,8 @@ func (p *Plugin) Stop(ctx context.Context) {
 	p.mu.Lock()
 	p.stopGatekeeper(ctx)
 	p.mu.Unlock()
+	// A manager that replaces this one registers its own trigger on Start.
+	memo.Default.Disable()
 	p.manager.UpdatePluginStatus(Name, &plugins.Status{State: plugins.StateNotReady})
 }
 

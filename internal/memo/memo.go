@@ -128,15 +128,29 @@ func (s *Store) Len(name string) int {
 	return 0
 }
 
-// Equal is ast value equality that first asks whether two composites are the
-// same object: the library builds its keys from values it got from the store
-// (or from this store), so the common case costs no walk over a large config.
+// Equal is strict ast value equality: like Rego's, except that numbers must
+// be written alike (1 and 1.0 are equal in Rego, but a message that prints the
+// value tells them apart). It first asks whether two composites are the same
+// object: the library builds its keys from values it got from the store (or
+// from this store), so the common case costs no walk over a large config.
 func Equal(a, b ast.Value) bool {
 	switch x := a.(type) {
 	case ast.Object:
-		if y, ok := b.(ast.Object); ok && x == y {
+		y, ok := b.(ast.Object)
+		if !ok || x.Len() != y.Len() {
+			return false
+		}
+		if x == y {
 			return true
 		}
+		equal := true
+		x.Foreach(func(k, v *ast.Term) {
+			if equal {
+				w := y.Get(k)
+				equal = w != nil && sameKey(y, k) && Equal(v.Value, w.Value)
+			}
+		})
+		return equal
 	case *ast.Array:
 		y, ok := b.(*ast.Array)
 		if !ok || x.Len() != y.Len() {
@@ -151,6 +165,36 @@ func Equal(a, b ast.Value) bool {
 			}
 		}
 		return true
+	case ast.Set:
+		y, ok := b.(ast.Set)
+		if !ok || x.Len() != y.Len() {
+			return false
+		}
+		xs, ys := x.Sorted(), y.Sorted()
+		for i := range xs.Len() {
+			if !Equal(xs.Elem(i).Value, ys.Elem(i).Value) {
+				return false
+			}
+		}
+		return true
+	case ast.Number:
+		y, ok := b.(ast.Number)
+		return ok && x == y
 	}
 	return a.Compare(b) == 0
+}
+
+// sameKey reports whether obj's key equal to k is written as k is. Only a
+// composite or number key can be written otherwise; string keys (all of a
+// config's) cost nothing.
+func sameKey(obj ast.Object, k *ast.Term) bool {
+	if _, ok := k.Value.(ast.String); ok {
+		return true
+	}
+	for _, key := range obj.Keys() {
+		if key.Value.Compare(k.Value) == 0 {
+			return Equal(key.Value, k.Value)
+		}
+	}
+	return false
 }
