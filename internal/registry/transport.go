@@ -20,10 +20,11 @@ type guard struct {
 	insecureHosts    map[string]bool
 	limits           Limits
 	onRequest        func(*http.Request, *http.Response, error)
+	pings            *pings
 }
 
 func newGuard(cfg Config, limits Limits) (*guard, error) {
-	g := &guard{insecureHosts: map[string]bool{}, limits: limits}
+	g := &guard{insecureHosts: map[string]bool{}, limits: limits, pings: newPings()}
 	for _, h := range cfg.Insecure {
 		g.insecureHosts[strings.ToLower(h)] = true
 	}
@@ -69,7 +70,18 @@ func caPool(file string) (*x509.CertPool, error) {
 }
 
 func (g *guard) RoundTrip(req *http.Request) (*http.Response, error) {
+	host := strings.ToLower(req.URL.Host)
+	insecure := g.insecureHosts[host]
+	ping := isPing(req) && (req.URL.Scheme == "https" || insecure)
+	if ping {
+		if resp, err := g.pings.answer(req, host, insecure); resp != nil || err != nil {
+			return resp, err // no round trip: nothing to observe
+		}
+	}
 	resp, err := g.roundTrip(req, TrackerFrom(req.Context()))
+	if ping {
+		g.pings.keep(req, host, insecure, resp, err)
+	}
 	if g.onRequest != nil {
 		g.onRequest(req, resp, err)
 	}
