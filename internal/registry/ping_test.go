@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log"
 	"net/http"
@@ -124,21 +125,21 @@ func TestPingCacheKeepsOnlyRegistryAnswers(t *testing.T) {
 	}
 	challenge := http.Header{"Www-Authenticate": {`Bearer realm="https://auth.example/token",service="reg.example"`}}
 	p.keep(req("https"), "reg.example", false, &http.Response{StatusCode: http.StatusUnauthorized, Header: challenge}, nil)
-	resp, err := p.answer(req("https"), "reg.example", false)
-	if err != nil || resp == nil || resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("Www-Authenticate") != challenge.Get("Www-Authenticate") {
-		t.Fatalf("kept 401: %+v %v", resp, err)
+	status, header, err := ask(p, req("https"), "reg.example", false)
+	if err != nil || status != http.StatusUnauthorized || header.Get("Www-Authenticate") != challenge.Get("Www-Authenticate") {
+		t.Fatalf("kept 401: %d %v %v", status, header, err)
 	}
-	if resp, err := p.answer(req("http"), "reg.example", false); resp != nil || err != nil {
+	if status, _, err := ask(p, req("http"), "reg.example", false); status != 0 || err != nil {
 		t.Fatal("an answer over HTTPS was reused for HTTP")
 	}
 	for _, status := range []int{http.StatusInternalServerError, http.StatusNotFound, http.StatusTooManyRequests} {
 		p.keep(req("https"), "other.example", false, &http.Response{StatusCode: status, Header: http.Header{}}, nil)
-		if resp, err := p.answer(req("https"), "other.example", false); resp != nil || err != nil {
+		if status, _, err := ask(p, req("https"), "other.example", false); status != 0 || err != nil {
 			t.Fatalf("status %d was kept", status)
 		}
 	}
 	p.keep(req("https"), "down.example", false, nil, context.DeadlineExceeded)
-	if resp, err := p.answer(req("https"), "down.example", false); resp != nil || err != nil {
+	if status, _, err := ask(p, req("https"), "down.example", false); status != 0 || err != nil {
 		t.Fatal("a failed ping was kept")
 	}
 }
@@ -154,14 +155,14 @@ func TestInsecureRegistrySkipsHTTPSOnceHTTPAnswered(t *testing.T) {
 	}
 	tlsErr := errorString("http: server gave HTTP response to HTTPS client")
 	p.keep(req("https"), "plain.example", true, nil, tlsErr)
-	if _, err := p.answer(req("https"), "plain.example", true); err != nil {
+	if _, _, err := ask(p, req("https"), "plain.example", true); err != nil {
 		t.Fatal("HTTPS skipped before HTTP answered")
 	}
 	p.keep(req("http"), "plain.example", true, &http.Response{StatusCode: http.StatusOK, Header: http.Header{}}, nil)
-	if _, err := p.answer(req("https"), "plain.example", true); err != errNoTLS {
+	if _, _, err := ask(p, req("https"), "plain.example", true); !errors.Is(err, errNoTLS) {
 		t.Fatalf("HTTPS tried again: %v", err)
 	}
-	if resp, _ := p.answer(req("https"), "plain.example", false); resp != nil {
+	if status, _, _ := ask(p, req("https"), "plain.example", false); status != 0 {
 		t.Fatal("a registry not marked insecure got the insecure answer")
 	}
 	c, err := New(Config{})
@@ -169,9 +170,20 @@ func TestInsecureRegistrySkipsHTTPSOnceHTTPAnswered(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.guard.pings.keep(req("http"), "plain.example", true, &http.Response{StatusCode: http.StatusOK, Header: http.Header{}}, nil)
-	if _, err := c.guard.RoundTrip(req("http")); err == nil {
+	if resp, err := c.guard.RoundTrip(req("http")); err == nil {
+		resp.Body.Close()
 		t.Fatal("a plain-HTTP ping of a registry not marked insecure was answered")
 	}
+}
+
+// ask is p.answer as status and headers (0 when there is no kept answer).
+func ask(p *pings, r *http.Request, host string, insecure bool) (int, http.Header, error) {
+	resp, err := p.answer(r, host, insecure)
+	if resp == nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	return resp.StatusCode, resp.Header, err
 }
 
 type errorString string

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -90,12 +89,6 @@ func (e *env) inProcessSequential(n int, host string) time.Duration {
 type load struct {
 	p50, p99  time.Duration
 	perSecond float64
-}
-
-// cost is the CPU a request costs the server when clients keep it busy: one
-// second of the machine's cores over the requests it answered.
-func (l load) cost() time.Duration {
-	return time.Duration(float64(time.Second) * float64(runtime.NumCPU()) / l.perSecond)
 }
 
 // load sends perClient requests from each of clients concurrent clients.
