@@ -30,9 +30,10 @@ const maxPings = 1024
 type pings struct {
 	mu      sync.Mutex
 	now     func() time.Time
-	answers map[string]pingAnswer // scheme://host
-	failed  map[string]time.Time  // insecure host -> when its HTTPS ping failed
-	noTLS   map[string]time.Time  // insecure host -> until when HTTPS is not tried
+	answers map[string]pingAnswer    // scheme://host
+	failed  map[string]time.Time     // insecure host -> when its HTTPS ping failed
+	noTLS   map[string]time.Time     // insecure host -> until when HTTPS is not tried
+	flying  map[string]chan struct{} // scheme://host -> closed when its ping ends
 }
 
 type pingAnswer struct {
@@ -44,7 +45,7 @@ type pingAnswer struct {
 var errNoTLS = errors.New("registry answered over plain HTTP after HTTPS failed (insecure registry)")
 
 func newPings() *pings {
-	p := &pings{now: time.Now}
+	p := &pings{now: time.Now, flying: map[string]chan struct{}{}}
 	p.reset()
 	return p
 }
@@ -78,6 +79,53 @@ func (p *pings) answer(req *http.Request, host string, insecure bool) (*http.Res
 		Status: http.StatusText(a.status), StatusCode: a.status, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 		Header: a.header.Clone(), Body: http.NoBody, ContentLength: 0, Request: req,
 	}, nil
+}
+
+// fly makes the caller the one that pings scheme://host (true), or returns
+// the channel closed when the ping in flight ends: the verifications of a
+// Pod start together, and without this each would ping.
+func (p *pings) fly(req *http.Request, host string) (chan struct{}, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	key := req.URL.Scheme + "://" + host
+	if ch, ok := p.flying[key]; ok {
+		return ch, false
+	}
+	p.flying[key] = make(chan struct{})
+	return nil, true
+}
+
+// land ends the flight of scheme://host.
+func (p *pings) land(req *http.Request, host string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	key := req.URL.Scheme + "://" + host
+	close(p.flying[key])
+	delete(p.flying, key)
+}
+
+// ping answers req from the kept answer (sent false), after waiting for a ping of the same
+// registry in flight; otherwise it sends req with send and keeps the answer.
+// A waiter whose flight ended without an answer (an error) asks itself.
+func (p *pings) ping(req *http.Request, host string, insecure bool, send func() (*http.Response, error)) (*http.Response, bool, error) {
+	for {
+		if resp, err := p.answer(req, host, insecure); resp != nil || err != nil {
+			return resp, false, err
+		}
+		wait, mine := p.fly(req, host)
+		if mine {
+			break
+		}
+		select {
+		case <-wait:
+		case <-req.Context().Done():
+			return nil, false, req.Context().Err()
+		}
+	}
+	defer p.land(req, host)
+	resp, err := send()
+	p.keep(req, host, insecure, resp, err)
+	return resp, true, err
 }
 
 // keep records what the registry answered to a ping.

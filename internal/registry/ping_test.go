@@ -7,6 +7,7 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -112,6 +113,35 @@ func TestOnePingPerRegistry(t *testing.T) {
 	// (Digest tries a HEAD, then a GET: two set-ups per image.)
 	if got := pings(refs[4:], true); got != 4 {
 		t.Fatalf("%d pings for 4 set-ups with a failing ping, want 4", got)
+	}
+}
+
+// TestConcurrentSetUpsPingOnce: the verifications of a Pod start together;
+// their repositories' set-ups share one ping of the registry.
+func TestConcurrentSetUpsPingOnce(t *testing.T) {
+	reg := newCountingRegistry(t)
+	var refs []reference.Reference
+	for i := range 20 {
+		refs = append(refs, reg.push(t, "conc/app"+strconv.Itoa(i)))
+	}
+	c, err := New(Config{Insecure: []string{reg.host}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := reg.count("/v2/")
+	var wg sync.WaitGroup
+	for _, r := range refs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := c.Digest(context.Background(), r); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if got := reg.count("/v2/") - before; got != 1 {
+		t.Fatalf("%d pings for 20 concurrent set-ups, want 1", got)
 	}
 }
 

@@ -72,15 +72,18 @@ func caPool(file string) (*x509.CertPool, error) {
 func (g *guard) RoundTrip(req *http.Request) (*http.Response, error) {
 	host := strings.ToLower(req.URL.Host)
 	insecure := g.insecureHosts[host]
-	ping := isPing(req) && (req.URL.Scheme == "https" || insecure)
-	if ping {
-		if resp, err := g.pings.answer(req, host, insecure); resp != nil || err != nil {
+	var resp *http.Response
+	var err error
+	if isPing(req) && (req.URL.Scheme == "https" || insecure) {
+		var sent bool
+		resp, sent, err = g.pings.ping(req, host, insecure, func() (*http.Response, error) {
+			return g.roundTrip(req, TrackerFrom(req.Context()))
+		})
+		if !sent {
 			return resp, err // no round trip: nothing to observe
 		}
-	}
-	resp, err := g.roundTrip(req, TrackerFrom(req.Context()))
-	if ping {
-		g.pings.keep(req, host, insecure, resp, err)
+	} else {
+		resp, err = g.roundTrip(req, TrackerFrom(req.Context()))
 	}
 	if g.onRequest != nil {
 		g.onRequest(req, resp, err)
