@@ -74,6 +74,9 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.Observer == nil {
 		cfg.Observer = noObserver{}
 	}
+	if cfg.Registry.BlobReads <= 0 {
+		cfg.Registry.BlobReads = cfg.MaxConcurrency
+	}
 	reg, err := registry.New(cfg.Registry)
 	if err != nil {
 		return nil, err

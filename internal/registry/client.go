@@ -41,6 +41,10 @@ func New(cfg Config) (*Client, error) {
 		// Retries belong to the caller's deadline, not to the library.
 		remote.WithRetryBackoff(remote.Backoff{Steps: 1}),
 	}
+	if cfg.BlobReads > 0 {
+		// One limiter for the shared puller: every repository's blob reads.
+		c.base = append(c.base, remote.WithJobs(cfg.BlobReads))
+	}
 	c.puller, err = remote.NewPuller(c.base...)
 	if err != nil {
 		return nil, fmt.Errorf("creating registry puller: %w", err)
