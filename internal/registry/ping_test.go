@@ -219,3 +219,35 @@ func ask(p *pings, r *http.Request, host string, insecure bool) (int, http.Heade
 type errorString string
 
 func (e errorString) Error() string { return string(e) }
+
+// TestPullerIsReplacedAfterManyRepositories: the shared puller, which keeps
+// every repository's set-up, is replaced once it served
+// MaxPullerRepositories repositories, and verification goes on.
+func TestPullerIsReplacedAfterManyRepositories(t *testing.T) {
+	ps, err := newPullers(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := ps.get()
+	for i := range MaxPullerRepositories {
+		ps.saw("reg.example", "/v2/team/app"+strconv.Itoa(i)+"/manifests/v1")
+		ps.saw("reg.example", "/v2/team/app"+strconv.Itoa(i)+"/blobs/sha256:00") // same repository
+	}
+	ps.saw("reg.example", "/v2/")   // a ping names no repository
+	ps.saw("reg.example", "/token") // nor a token exchange
+	if ps.get() != first {
+		t.Fatalf("replaced after %d repositories, want after %d", MaxPullerRepositories-1, MaxPullerRepositories)
+	}
+	ps.saw("reg.example", "/v2/one/more/manifests/v1")
+	if ps.get() == first {
+		t.Fatal("not replaced past MaxPullerRepositories repositories")
+	}
+	for path, want := range map[string]string{
+		"/v2/a/b/c/manifests/sha256:1": "a/b/c", "/v2/x/blobs/sha256:2": "x", "/v2/x/tags/list": "x",
+		"/v2/x/referrers/sha256:3": "x", "/v2/manifests/blobs/sha256:4": "manifests",
+	} {
+		if got, ok := repositoryOf(path); !ok || got != want {
+			t.Errorf("repositoryOf(%s) = %q, want %q", path, got, want)
+		}
+	}
+}

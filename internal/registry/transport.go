@@ -21,6 +21,7 @@ type guard struct {
 	limits           Limits
 	onRequest        func(*http.Request, *http.Response, error)
 	pings            *pings
+	onRepository     func(host, path string) // the pullers' count of repositories
 }
 
 func newGuard(cfg Config, limits Limits) (*guard, error) {
@@ -84,6 +85,9 @@ func (g *guard) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 	} else {
 		resp, err = g.roundTrip(req, TrackerFrom(req.Context()))
+		if g.onRepository != nil {
+			g.onRepository(host, req.URL.Path)
+		}
 	}
 	if g.onRequest != nil {
 		g.onRequest(req, resp, err)
