@@ -62,7 +62,8 @@ func (e *env) memorySection() string {
 		"`MEMORY=%d go test -run TestCacheMemory ./test/bench`: one engine (default `cache.max_entries` %d) verifies %d distinct signed images "+
 		"of an in-process registry (each its own repository), then %d more; heap in use and RSS after a GC.\n\n"+
 		"| | heap in use | RSS |\n|---|---|---|\n| before | %s | %s |\n| after %d verifications | %s | %s |\n| after %d more | %s | %s |\n\n"+
-		"Per cached verification: %.1f KiB of heap ((after − before) / %d), which bounds the cache at about %s with the default max_entries; "+
+		"Per cached verification: %.1f KiB of heap ((after − before) / %d; each image is its own repository here, so this includes "+
+		"the registry client's per-repository set-up, which it drops every 4,096 repositories), about %s at the default max_entries; "+
 		"the %d verifications past the bound changed heap in use by %s.\n",
 		n, 10000, n, extra, mib(h0), mib(r0), n, mib(h1), mib(r1), extra, mib(h2), mib(r2),
 		float64(h1-h0)/float64(n)/1024, n, mib((h1-h0)/n*10000), extra, signedMiB(int64(h2)-int64(h1)))
