@@ -18,10 +18,10 @@ import (
 // cosign's names, so that a `cosign verify` command line works unchanged.
 type verifyFlags struct {
 	key, certificate, chain, trustedRoot, configFile, output, typ string
-	identity, identityRegexp, issuer, issuerRegexp               string
-	workflow                                                     map[string]*string // certificate-github-workflow-*
-	annotations                                                  []string
-	ignoreTlog, ignoreSCT, allowInsecure, allowHTTP, offline     bool
+	identity, identityRegexp, issuer, issuerRegexp                string
+	workflow                                                      map[string]*string // certificate-github-workflow-*
+	annotations                                                   []string
+	ignoreTlog, ignoreSCT, allowInsecure, allowHTTP, offline      bool
 }
 
 func verifyCommand(attestation bool) *cobra.Command {
