@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/opa-cosign/opa-cosign/internal/reference"
@@ -78,8 +79,11 @@ func withImage(r *verify.Result, image string) *verify.Result {
 	return &c
 }
 
-func timeoutResult(image string) *verify.Result {
-	return &verify.Result{Image: image, Errors: []verify.Error{{Code: verify.CodeTimeout, Message: "verification did not finish before the deadline"}}}
+// timeoutResult says which step against which registry was still running
+// (or waiting for a slot) at the deadline, and the deadline.
+func timeoutResult(image, step, registry string, deadline time.Duration) *verify.Result {
+	msg := fmt.Sprintf("%s at registry %s did not finish before the deadline (plugins.cosign.timeout is %s)", step, registry, deadline)
+	return &verify.Result{Image: image, Errors: []verify.Error{{Code: verify.CodeTimeout, Message: msg}}}
 }
 
 func outcome(r *verify.Result) string {
