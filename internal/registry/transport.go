@@ -69,6 +69,7 @@ func caPool(file string) (*x509.CertPool, error) {
 }
 
 func (g *guard) RoundTrip(req *http.Request) (*http.Response, error) {
+	count(req.Context())
 	resp, err := g.roundTrip(req, TrackerFrom(req.Context()))
 	if g.onRequest != nil {
 		g.onRequest(req, resp, err)
