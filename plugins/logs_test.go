@@ -83,7 +83,7 @@ func TestPluginLogsMisuseOnce(t *testing.T) {
 	builtins.Register()
 	_, log := started(t, `{}`, inmem.New())
 	for range 3 {
-		rs, err := rego.New(rego.Query(`x := cosign.verify("ghcr.io/acme/app@sha256:`+strings.Repeat("1", 64)+`", {"kee": "x"})`)).Eval(context.Background())
+		rs, err := rego.New(rego.Query(`x := cosign.verify("ghcr.io/acme/app@sha256:` + strings.Repeat("1", 64) + `", {"kee": "x"})`)).Eval(context.Background())
 		if err != nil || len(rs) != 0 {
 			t.Fatalf("misuse evaluated to %v, %v", rs, err)
 		}
