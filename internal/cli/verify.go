@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -10,7 +11,9 @@ import (
 	"github.com/open-policy-agent/opa/v1/util"
 	"github.com/spf13/cobra"
 
+	"github.com/opa-cosign/opa-cosign/internal/engine"
 	"github.com/opa-cosign/opa-cosign/internal/reference"
+	"github.com/opa-cosign/opa-cosign/internal/verify"
 	"github.com/opa-cosign/opa-cosign/plugins"
 )
 
@@ -33,7 +36,7 @@ func verifyCommand(attestation bool) *cobra.Command {
 			"built-ins — taking cosign verify's flags. Exit codes are cosign's: 0 when every image verified, 10 when an\n" +
 			"image has no signature, 11 when an image or tag does not exist, 12 when signatures exist but none matches the\n" +
 			"key, identity, annotations or transparency-log requirement, 1 for anything else (registry errors, bad flags).\n" +
-			"With --type, verifies attestations of that type instead (as verify-attestation).",
+			"With --type, verifies attestations of that type instead, as verify-attestation (which exits 1 on any failure).",
 		Args: cobra.MinimumNArgs(1),
 	}
 	if attestation {
@@ -41,7 +44,11 @@ func verifyCommand(attestation bool) *cobra.Command {
 		c.Short = "Verify images' in-toto attestations, as cosign verify-attestation does (same flags and exit codes)"
 		c.Long = strings.Replace(strings.Replace(c.Long, "signatures of each image with the cosign.verify built-in",
 			"attestations of the given --type of each image with the cosign.verify_attestation built-in", 1),
-			"\nWith --type, verifies attestations of that type instead (as verify-attestation).", "", 1)
+			"\nWith --type, verifies attestations of that type instead, as verify-attestation (which exits 1 on any failure).", "", 1)
+		c.Long = strings.Replace(c.Long, "Exit codes are cosign's: 0 when every image verified, 10 when an\n"+
+			"image has no signature, 11 when an image or tag does not exist, 12 when signatures exist but none matches the\n"+
+			"key, identity, annotations or transparency-log requirement, 1 for anything else (registry errors, bad flags).",
+			"Exit codes are cosign's: 0 when every image verified, 1 otherwise.", 1)
 	}
 	fl := c.Flags()
 	fl.StringVar(&f.key, "key", "", "path to the public key file (PEM: ECDSA, RSA or Ed25519)")
@@ -94,6 +101,9 @@ func (f *verifyFlags) run(cmd *cobra.Command, images []string) (int, error) {
 	if err := f.install(images, opts); err != nil {
 		return 1, err
 	}
+	if err := f.check(opts); err != nil {
+		return 1, err
+	}
 	reqs := make([]map[string]any, len(images))
 	for i, img := range images {
 		reqs[i] = map[string]any{"image": img, "opts": opts, "attestation": f.typ != ""}
@@ -120,11 +130,43 @@ func (f *verifyFlags) run(cmd *cobra.Command, images []string) (int, error) {
 		if err != nil {
 			return 1, err
 		}
-		if c := exitCodeOf(res); code == 0 {
+		if c := exitCodeOf(res, f.typ != ""); code == 0 {
 			code = c
 		}
 	}
 	return code, nil
+}
+
+// check reports bad options before any request, by the flag that gave them
+// (the built-in would name the option).
+func (f *verifyFlags) check(opts map[string]any) error {
+	o, err := verify.ParseOptions(opts, f.typ != "")
+	if err == nil {
+		var eng *engine.Engine
+		if eng, err = engine.Current(); err == nil {
+			err = eng.CheckOptions(o)
+		}
+	}
+	var oe *verify.OptionError
+	if !errors.As(err, &oe) {
+		return err
+	}
+	flag := "--" + oe.Option
+	switch oe.Option {
+	case "signature-repository":
+		flag = "COSIGN_REPOSITORY"
+	case "key":
+		if f.key != "" {
+			flag += " " + f.key
+		}
+	case "certificate":
+		flag += " " + f.certificate
+	case "certificate-chain":
+		flag += " " + f.chain
+	case "trusted-root":
+		flag = "--trusted-root " + f.trustedRoot
+	}
+	return fmt.Errorf("%s: %s", flag, oe.Reason)
 }
 
 // options are the flags as the built-in's options.
@@ -225,10 +267,15 @@ func (f *verifyFlags) install(images []string, opts map[string]any) error {
 	return plugins.InstallConfig(raw)
 }
 
-// exitCodeOf is the exit code `cosign verify` gives for r's failure.
-func exitCodeOf(r result) int {
-	if r.Verified {
+// exitCodeOf is the exit code cosign gives for r's failure: `cosign
+// verify-attestation` exits 1 for every failure, `cosign verify` has codes
+// for no signature, no image and no match.
+func exitCodeOf(r result, attestation bool) int {
+	switch {
+	case r.Verified:
 		return 0
+	case attestation:
+		return 1
 	}
 	code := ""
 	if len(r.Errors) > 0 {
