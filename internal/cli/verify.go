@@ -28,6 +28,11 @@ type verifyFlags struct {
 }
 
 func verifyCommand(attestation bool) *cobra.Command {
+	c, _ := newVerifyCommand(attestation)
+	return c
+}
+
+func newVerifyCommand(attestation bool) (*cobra.Command, *verifyFlags) {
 	f := &verifyFlags{workflow: map[string]*string{}}
 	c := &cobra.Command{
 		Use:   "verify [flags] IMAGE...",
@@ -86,7 +91,7 @@ func verifyCommand(attestation bool) *cobra.Command {
 		}
 		return nil
 	}
-	return c
+	return c, f
 }
 
 // run verifies images and returns the exit code.
