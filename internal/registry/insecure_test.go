@@ -45,7 +45,10 @@ func TestInsecureRefusalNamesTheFix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = c.guard.roundTrip(mustRequest(t, "http://127.0.0.1:1/v2/x/manifests/v1"), nil)
+	resp, err := c.guard.roundTrip(mustRequest(t, "http://127.0.0.1:1/v2/x/manifests/v1"), nil)
+	if resp != nil {
+		resp.Body.Close()
+	}
 	want := "plain HTTP refused to 127.0.0.1:1: the registry is not marked insecure (to allow it, add 127.0.0.1:1 to OPA_COSIGN_INSECURE_REGISTRIES, or to plugins.cosign.registry.insecure in the config file)"
 	if err == nil || err.Error() != want {
 		t.Fatalf("got %v, want %s", err, want)
