@@ -17,6 +17,17 @@ func decodeOptions(eng *engine.Engine, pos int, t *ast.Term, attestation bool) (
 	if err != nil {
 		return nil, err
 	}
+	opts, err := parseOptions(eng, obj, attestation)
+	if err != nil {
+		return nil, builtins.NewOperandErr(pos, "%s", err.Error())
+	}
+	return opts, nil
+}
+
+// parseOptions validates an options object; the error names the option. The
+// engine keeps each distinct option set parsed and checked (issue 14), so a
+// decision pays a lookup, not a parse, per call.
+func parseOptions(eng *engine.Engine, obj ast.Object, attestation bool) (*verify.Options, error) {
 	opts, err := eng.Options(optionsKey(obj, attestation), func() (*verify.Options, error) {
 		raw, err := ast.JSON(obj)
 		if err != nil {
@@ -28,9 +39,9 @@ func decodeOptions(eng *engine.Engine, pos int, t *ast.Term, attestation bool) (
 	if err != nil {
 		var oe *verify.OptionError
 		if errors.As(err, &oe) {
-			return nil, builtins.NewOperandErr(pos, "%s", oe.Error())
+			return nil, oe
 		}
-		return nil, builtins.NewOperandErr(pos, "%s", err.Error())
+		return nil, err
 	}
 	return opts, nil
 }

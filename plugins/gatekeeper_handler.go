@@ -82,7 +82,7 @@ func (h *gatekeeperHandler) readRequest(r *http.Request) (keys []string, apiVers
 		if errors.As(err, &tooBig) {
 			return nil, "", http.StatusRequestEntityTooLarge, fmt.Errorf("request body larger than %d bytes", h.settings.maxRequestBytes)
 		}
-		return nil, "", http.StatusBadRequest, fmt.Errorf("reading the request: %v", err)
+		return nil, "", http.StatusBadRequest, fmt.Errorf("reading the request: %w", err)
 	}
 	var req providerRequest
 	dec := json.NewDecoder(bytes.NewReader(body))

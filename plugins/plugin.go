@@ -8,6 +8,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/runtime"
 	"github.com/open-policy-agent/opa/v1/storage"
 
+	"github.com/opa-cosign/opa-cosign/builtins"
 	"github.com/opa-cosign/opa-cosign/internal/engine"
 	"github.com/opa-cosign/opa-cosign/internal/memo"
 )
@@ -30,7 +31,11 @@ func (Factory) Validate(_ *plugins.Manager, raw []byte) (any, error) {
 
 // New creates the plugin; its engine is built and installed on Start.
 func (Factory) New(m *plugins.Manager, cfg any) plugins.Plugin {
-	p := &Plugin{manager: m, config: cfg.(*Config), observer: newMetrics(m.PrometheusRegister())}
+	var metrics engine.Observer = nop{}
+	if reg := m.PrometheusRegister(); reg != nil {
+		metrics = newMetrics(reg)
+	}
+	p := &Plugin{manager: m, config: cfg.(*Config), observer: observer{Observer: metrics, log: m.Logger()}}
 	// Values the policy keeps across queries (imagepolicy.cached) are only
 	// right for the policy that computed them: forget them whenever it
 	// changes. OPA runs the trigger while no query holds the store.
@@ -47,16 +52,27 @@ type Plugin struct {
 	config   *Config
 
 	gatekeeper *gatekeeperProvider // Gatekeeper's external-data provider, when configured
+	watch      *configWatch        // logs the library's config errors once per revision
+	misuse     *misuseLog          // logs misuse of the built-ins once per message
+	stopMisuse func()
 }
 
 // Start builds the engine and makes the built-ins use it.
-func (p *Plugin) Start(context.Context) error {
+func (p *Plugin) Start(ctx context.Context) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if err := p.install(p.config); err != nil {
 		return err
 	}
 	memo.Default.Enable()
+	logConfig(p.manager.Logger(), p.config, "started")
+	p.misuse = &misuseLog{log: p.manager.Logger(), seen: map[string]bool{}}
+	p.stopMisuse = builtins.ReportMisuse(p.misuse.report)
+	w, err := watchConfig(ctx, p.manager)
+	if err != nil {
+		return err
+	}
+	p.watch = w
 	return p.startGatekeeper(p.config)
 }
 
@@ -65,6 +81,14 @@ func (p *Plugin) Start(context.Context) error {
 func (p *Plugin) Stop(ctx context.Context) {
 	p.mu.Lock()
 	p.stopGatekeeper(ctx)
+	if p.watch != nil {
+		p.watch.stop(ctx)
+		p.watch = nil
+	}
+	if p.stopMisuse != nil {
+		p.stopMisuse()
+		p.stopMisuse = nil
+	}
 	p.mu.Unlock()
 	// A manager that replaces this one registers its own trigger on Start.
 	memo.Default.Disable()
@@ -78,6 +102,12 @@ func (p *Plugin) Reconfigure(_ context.Context, cfg any) {
 	defer p.mu.Unlock()
 	if err := p.install(cfg.(*Config)); err == nil && p.startGatekeeper(cfg.(*Config)) == nil {
 		p.config = cfg.(*Config)
+		logConfig(p.manager.Logger(), p.config, "reconfigured")
+		if p.misuse != nil { // a new configuration: misuse is worth one more line each
+			p.misuse.mu.Lock()
+			p.misuse.seen = map[string]bool{}
+			p.misuse.mu.Unlock()
+		}
 	}
 }
 
