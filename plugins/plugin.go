@@ -55,6 +55,7 @@ type Plugin struct {
 	watch      *configWatch        // logs the library's config errors once per revision
 	misuse     *misuseLog          // logs misuse of the built-ins once per message
 	stopMisuse func()
+	stopMemo   func(context.Context) // removes the store trigger that empties the memo
 }
 
 // Start builds the engine and makes the built-ins use it.
@@ -64,6 +65,11 @@ func (p *Plugin) Start(ctx context.Context) error {
 	if err := p.install(p.config); err != nil {
 		return err
 	}
+	stopMemo, err := watchMemo(ctx, p.manager)
+	if err != nil {
+		return err
+	}
+	p.stopMemo = stopMemo
 	memo.Default.Enable()
 	logConfig(p.manager.Logger(), p.config, "started")
 	p.misuse = &misuseLog{log: p.manager.Logger(), seen: map[string]bool{}}
@@ -88,6 +94,10 @@ func (p *Plugin) Stop(ctx context.Context) {
 	if p.stopMisuse != nil {
 		p.stopMisuse()
 		p.stopMisuse = nil
+	}
+	if p.stopMemo != nil {
+		p.stopMemo(ctx)
+		p.stopMemo = nil
 	}
 	p.mu.Unlock()
 	// A manager that replaces this one registers its own trigger on Start.

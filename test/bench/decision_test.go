@@ -44,7 +44,10 @@ func newDecisionWorld(tb testing.TB, n int) *decisionWorld {
 
 func mustEngine(tb testing.TB, host string) *engine.Engine {
 	tb.Helper()
-	cfg := engine.DefaultConfig()
+	cfg, err := engine.DefaultConfig()
+	if err != nil {
+		tb.Fatal(err)
+	}
 	cfg.Registry.Insecure = []string{host}
 	e, err := engine.New(cfg)
 	if err != nil {

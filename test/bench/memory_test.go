@@ -33,7 +33,10 @@ func TestCacheMemory(t *testing.T) {
 		testutil.AttachLegacy(t, d, testutil.Legacy{Signer: key.Signer})
 		images = append(images, d.String())
 	}
-	cfg := engine.DefaultConfig()
+	cfg, err := engine.DefaultConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
 	cfg.Registry.Insecure = []string{host}
 	cfg.MaxConcurrency = 8
 	eng, err := engine.New(cfg)

@@ -51,7 +51,10 @@ func TestSlowTimeline(t *testing.T) {
 		testutil.AttachLegacy(t, d, testutil.Legacy{Signer: key.Signer})
 		images = append(images, phost+"/"+d.Context().RepositoryStr()+"@"+d.DigestStr())
 	}
-	cfg := engine.DefaultConfig()
+	cfg, err := engine.DefaultConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
 	cfg.Registry.Insecure = []string{phost}
 	cfg.MaxConcurrency, cfg.MaxConcurrencyPerRegistry = 64, 64
 	cfg.Registry.Transport = roundTripFunc(func(r *http.Request) (*http.Response, error) {
