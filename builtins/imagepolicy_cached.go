@@ -14,7 +14,8 @@ const memoDetails = "The pair keeps, across queries, a value the policy computes
 	"policy itself — the library's config validation, a namespace's effective config, an image's matched rule — so that it is " +
 	"paid once per config revision, not on every decision. Never give it a value that depends on anything but the key and " +
 	"the policy (a verification result, the time, the input beyond the key). Lookups hit only while the cosign plugin runs: " +
-	"it empties the store on every policy change and reconfiguration. Without it (`opa-cosign eval`, `test`) every lookup " +
+	"it empties the store on every policy change, every reconfiguration and every committed write to OPA's store (the Data API, a bundle's activation, " +
+	"kube-mgmt's replication), since the store may change its values in place. Without it (`opa-cosign eval`, `test`) every lookup " +
 	"misses, so the policy computes each value as it would without the pair. Keys are compared by value; each name keeps at " +
 	"most 4,096 values (least recently used out first), and at most 32 names exist.\n\n" +
 	"```rego\nerrors := e if {\n\te := imagepolicy.cached(\"validation\", settings.config)\n} else := imagepolicy.cache(\"validation\", settings.config, computed_errors)\n```"
