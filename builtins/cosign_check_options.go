@@ -2,6 +2,7 @@ package builtins
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
@@ -41,17 +42,16 @@ func cosignCheckOptionsImpl(_ rego.BuiltinContext, optsTerm, attTerm *ast.Term) 
 	if !isObj {
 		return problem("options must be an object, got " + ast.ValueName(optsTerm.Value))
 	}
-	raw, err := ast.JSON(obj)
-	if err != nil {
-		return problem("options must be JSON: " + err.Error())
-	}
-	m, _ := raw.(map[string]any)
-	opts, err := verify.ParseOptions(m, bool(attestation))
+	eng, err := engine.Current()
 	if err == nil {
-		var eng *engine.Engine
-		if eng, err = engine.Current(); err == nil {
-			err = eng.CheckOptions(opts)
-		}
+		_, err = eng.Options(optionsKey(obj, bool(attestation)), func() (*verify.Options, error) {
+			raw, err := ast.JSON(obj)
+			if err != nil {
+				return nil, fmt.Errorf("options must be JSON: %w", err)
+			}
+			m, _ := raw.(map[string]any)
+			return verify.ParseOptions(m, bool(attestation))
+		})
 	}
 	if err == nil {
 		return ast.ArrayTerm(), nil

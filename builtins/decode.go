@@ -24,17 +24,18 @@ func decodeOptions(eng *engine.Engine, pos int, t *ast.Term, attestation bool) (
 	return opts, nil
 }
 
-// parseOptions validates an options object; the error names the option.
+// parseOptions validates an options object; the error names the option. The
+// engine keeps each distinct option set parsed and checked (issue 14), so a
+// decision pays a lookup, not a parse, per call.
 func parseOptions(eng *engine.Engine, obj ast.Object, attestation bool) (*verify.Options, error) {
-	raw, err := ast.JSON(obj)
-	if err != nil {
-		return nil, fmt.Errorf("options must be JSON: %w", err)
-	}
-	m, _ := raw.(map[string]any)
-	opts, err := verify.ParseOptions(m, attestation)
-	if err == nil {
-		err = eng.CheckOptions(opts)
-	}
+	opts, err := eng.Options(optionsKey(obj, attestation), func() (*verify.Options, error) {
+		raw, err := ast.JSON(obj)
+		if err != nil {
+			return nil, fmt.Errorf("options must be JSON: %w", err)
+		}
+		m, _ := raw.(map[string]any)
+		return verify.ParseOptions(m, attestation)
+	})
 	if err != nil {
 		var oe *verify.OptionError
 		if errors.As(err, &oe) {
@@ -43,6 +44,15 @@ func parseOptions(eng *engine.Engine, obj ast.Object, attestation bool) (*verify
 		return nil, err
 	}
 	return opts, nil
+}
+
+// optionsKey identifies an options value for the engine's parsed-options
+// cache: its Rego text, which differs for any two different values.
+func optionsKey(obj ast.Object, attestation bool) string {
+	if attestation {
+		return "att\x00" + obj.String()
+	}
+	return "sig\x00" + obj.String()
 }
 
 // imageOperand reads an image reference operand.

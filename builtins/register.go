@@ -27,12 +27,14 @@ func Register() {
 		rego.RegisterBuiltin2(cosignVerifyAttestation.Decl, cosignVerifyAttestationImpl)
 		rego.RegisterBuiltin1(cosignVerifyBatch.Decl, cosignVerifyBatchImpl)
 		rego.RegisterBuiltin2(cosignCheckOptions.Decl, cosignCheckOptionsImpl)
+		rego.RegisterBuiltin2(imagepolicyCached.Decl, imagepolicyCachedImpl)
+		rego.RegisterBuiltin3(imagepolicyCache.Decl, imagepolicyCacheImpl)
 	})
 }
 
 // All lists the built-ins in reference order.
 func All() []Builtin {
-	return []Builtin{imageParse, imageDigest, cosignVerify, cosignVerifyAttestation, cosignVerifyBatch, cosignCheckOptions}
+	return []Builtin{imageParse, imageDigest, cosignVerify, cosignVerifyAttestation, cosignVerifyBatch, cosignCheckOptions, imagepolicyCached, imagepolicyCache}
 }
 
 func sortedOptionNames() []string { return verify.OptionNames() }

@@ -6,9 +6,11 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/plugins"
 	"github.com/open-policy-agent/opa/v1/runtime"
+	"github.com/open-policy-agent/opa/v1/storage"
 
 	"github.com/opa-cosign/opa-cosign/builtins"
 	"github.com/opa-cosign/opa-cosign/internal/engine"
+	"github.com/opa-cosign/opa-cosign/internal/memo"
 )
 
 var registerOnce sync.Once
@@ -34,6 +36,10 @@ func (Factory) New(m *plugins.Manager, cfg any) plugins.Plugin {
 		metrics = newMetrics(reg)
 	}
 	p := &Plugin{manager: m, config: cfg.(*Config), observer: observer{Observer: metrics, log: m.Logger()}}
+	// Values the policy keeps across queries (imagepolicy.cached) are only
+	// right for the policy that computed them: forget them whenever it
+	// changes. OPA runs the trigger while no query holds the store.
+	m.RegisterCompilerTrigger(func(storage.Transaction) { memo.Default.Invalidate() })
 	m.UpdatePluginStatus(Name, &plugins.Status{State: plugins.StateNotReady})
 	return p
 }
@@ -49,6 +55,7 @@ type Plugin struct {
 	watch      *configWatch        // logs the library's config errors once per revision
 	misuse     *misuseLog          // logs misuse of the built-ins once per message
 	stopMisuse func()
+	stopMemo   func(context.Context) // removes the store trigger that empties the memo
 }
 
 // Start builds the engine and makes the built-ins use it.
@@ -58,6 +65,12 @@ func (p *Plugin) Start(ctx context.Context) error {
 	if err := p.install(p.config); err != nil {
 		return err
 	}
+	stopMemo, err := watchMemo(ctx, p.manager)
+	if err != nil {
+		return err
+	}
+	p.stopMemo = stopMemo
+	memo.Default.Enable()
 	logConfig(p.manager.Logger(), p.config, "started")
 	p.misuse = &misuseLog{log: p.manager.Logger(), seen: map[string]bool{}}
 	p.stopMisuse = builtins.ReportMisuse(p.misuse.report)
@@ -82,7 +95,13 @@ func (p *Plugin) Stop(ctx context.Context) {
 		p.stopMisuse()
 		p.stopMisuse = nil
 	}
+	if p.stopMemo != nil {
+		p.stopMemo(ctx)
+		p.stopMemo = nil
+	}
 	p.mu.Unlock()
+	// A manager that replaces this one registers its own trigger on Start.
+	memo.Default.Disable()
 	p.manager.UpdatePluginStatus(Name, &plugins.Status{State: plugins.StateNotReady})
 }
 

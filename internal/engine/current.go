@@ -4,6 +4,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/opa-cosign/opa-cosign/internal/memo"
 	"github.com/opa-cosign/opa-cosign/internal/registry"
 )
 
@@ -18,6 +19,9 @@ var (
 // and reconfiguration) and closes the engine it replaces: calls running on
 // that one finish there, then its connections are closed (THREATS #35).
 func Install(e *Engine) {
+	// Values the policy kept (internal/memo) may depend on the engine's trust
+	// roots (cosign.check_options): forget them with the engine.
+	memo.Default.Invalidate()
 	if old := current.Swap(e); old != nil && old != e {
 		old.Close()
 	}

@@ -51,6 +51,7 @@ type Engine struct {
 	verifier *verify.Verifier
 	slots    *slots
 	cache    *cache
+	options  *parsedOptions
 	flights  flights
 	obs      Observer
 	active   atomic.Int64 // calls running
@@ -72,6 +73,9 @@ func New(cfg Config) (*Engine, error) {
 	cfg.Cache = cfg.Cache.withDefaults()
 	if cfg.Observer == nil {
 		cfg.Observer = noObserver{}
+	}
+	if cfg.Registry.BlobReads <= 0 {
+		cfg.Registry.BlobReads = cfg.MaxConcurrency
 	}
 	reg, err := registry.New(cfg.Registry)
 	if err != nil {
@@ -95,7 +99,7 @@ func New(cfg Config) (*Engine, error) {
 	return &Engine{
 		cfg: cfg, reg: reg, verifier: verify.New(reg, roots),
 		slots: newSlots(cfg.MaxConcurrency, cfg.MaxConcurrencyPerRegistry),
-		cache: c, obs: cfg.Observer,
+		cache: c, options: newParsedOptions(), obs: cfg.Observer,
 	}, nil
 }
 

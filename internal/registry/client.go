@@ -22,7 +22,7 @@ type Client struct {
 	guard    *guard
 	insecure map[string]bool
 	limits   Limits
-	puller   *remote.Puller
+	pullers  *pullers
 	base     []remote.Option
 }
 
@@ -41,10 +41,15 @@ func New(cfg Config) (*Client, error) {
 		// Retries belong to the caller's deadline, not to the library.
 		remote.WithRetryBackoff(remote.Backoff{Steps: 1}),
 	}
-	c.puller, err = remote.NewPuller(c.base...)
+	if cfg.BlobReads > 0 {
+		// One limiter for the shared puller: every repository's blob reads.
+		c.base = append(c.base, remote.WithJobs(cfg.BlobReads))
+	}
+	c.pullers, err = newPullers(c.base)
 	if err != nil {
 		return nil, fmt.Errorf("creating registry puller: %w", err)
 	}
+	g.onRepository = c.pullers.saw
 	return c, nil
 }
 
@@ -61,7 +66,7 @@ func (c *Client) OnRequest(f func(*http.Request, *http.Response, error)) { c.gua
 
 // RemoteOptions are the go-containerregistry options for one operation under ctx.
 func (c *Client) RemoteOptions(ctx context.Context) []remote.Option {
-	return append(c.base[:len(c.base):len(c.base)], remote.WithContext(ctx), remote.Reuse(c.puller))
+	return append(c.base[:len(c.base):len(c.base)], remote.WithContext(ctx), remote.Reuse(c.pullers.get()))
 }
 
 // Repo is r's repository as go-containerregistry addresses it, with plain HTTP
@@ -94,14 +99,14 @@ func (c *Client) Digest(ctx context.Context, r reference.Reference) (v1.Hash, er
 		return v1.Hash{}, err
 	}
 	tag := repo.Tag(r.Tag)
-	desc, err := c.puller.Head(ctx, tag)
+	desc, err := c.pullers.get().Head(ctx, tag)
 	if err == nil && desc.Digest.Algorithm == "sha256" {
 		return desc.Digest, nil
 	}
 	if err != nil && (IsNotFound(err) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)) {
 		return v1.Hash{}, err
 	}
-	got, err := c.puller.Get(ctx, tag)
+	got, err := c.pullers.get().Get(ctx, tag)
 	if err != nil {
 		return v1.Hash{}, err
 	}

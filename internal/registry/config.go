@@ -21,6 +21,11 @@ type Config struct {
 	// Transport is the base round tripper; default a new http.Transport.
 	// Tests use it to inject faults.
 	Transport http.RoundTripper
+	// BlobReads bounds the blobs read at once by all the client's work;
+	// default 4 (go-containerregistry's). The engine sets it to its
+	// max_concurrency, which already bounds registry work: at 4, the payloads
+	// of a Pod's verifications were read four at a time (issue 14).
+	BlobReads int
 }
 
 // Limits bound the work a hostile registry can cause (THREATS #1-#4, #19).

@@ -16,6 +16,6 @@ func (c *Client) Missing(ctx context.Context, r reference.Reference, d v1.Hash) 
 	if err != nil {
 		return false
 	}
-	_, err = c.puller.Head(ctx, repo.Digest(d.String()))
+	_, err = c.pullers.get().Head(ctx, repo.Digest(d.String()))
 	return IsNotFound(err)
 }

@@ -20,10 +20,12 @@ type guard struct {
 	insecureHosts    map[string]bool
 	limits           Limits
 	onRequest        func(*http.Request, *http.Response, error)
+	pings            *pings
+	onRepository     func(host, path string) // the pullers' count of repositories
 }
 
 func newGuard(cfg Config, limits Limits) (*guard, error) {
-	g := &guard{insecureHosts: map[string]bool{}, limits: limits}
+	g := &guard{insecureHosts: map[string]bool{}, limits: limits, pings: newPings()}
 	for _, h := range cfg.Insecure {
 		g.insecureHosts[strings.ToLower(h)] = true
 	}
@@ -69,8 +71,26 @@ func caPool(file string) (*x509.CertPool, error) {
 }
 
 func (g *guard) RoundTrip(req *http.Request) (*http.Response, error) {
-	count(req.Context())
-	resp, err := g.roundTrip(req, TrackerFrom(req.Context()))
+	host := strings.ToLower(req.URL.Host)
+	insecure := g.insecureHosts[host]
+	var resp *http.Response
+	var err error
+	if isPing(req) && (req.URL.Scheme == "https" || insecure) {
+		var sent bool
+		resp, sent, err = g.pings.ping(req, host, insecure, func() (*http.Response, error) {
+			count(req.Context())
+			return g.roundTrip(req, TrackerFrom(req.Context()))
+		})
+		if !sent {
+			return resp, err // no round trip: nothing to count or observe
+		}
+	} else {
+		count(req.Context())
+		resp, err = g.roundTrip(req, TrackerFrom(req.Context()))
+		if g.onRepository != nil {
+			g.onRepository(host, req.URL.Path)
+		}
+	}
 	if g.onRequest != nil {
 		g.onRequest(req, resp, err)
 	}

@@ -43,8 +43,13 @@ digest_violations(_, entry, cfg) := ["image is not pinned by digest (name@sha256
 } else := []
 
 # Attestation gates: {"attestations": {host: {pattern: [rule, ...]}}}, the most specific pattern wins. A rule
-# is {"type": "vuln" | "slsaprovenance" | ..., "opts": {cosign options}, then the gate's parameters}.
-attestation_rules(entry, cfg) := m.value if {
+# is {"type": "vuln" | "slsaprovenance" | ..., "opts": {cosign options}, then the gate's parameters}. An entry of
+# the evaluation's plan carries the rules found for its image (attestation_rules), so they are matched once.
+attestation_rules(entry, cfg) := entry.attestation_rules if {
+	is_array(entry.attestation_rules)
+} else := matched_rules(entry, cfg)
+
+matched_rules(entry, cfg) := m.value if {
 	m := match.best(object.get(controls(cfg), "attestations", {}), entry.parsed)
 	is_array(m.value)
 } else := []
@@ -52,7 +57,10 @@ attestation_rules(entry, cfg) := m.value if {
 # attestation_request is the verify_batch request of one rule.
 attestation_request(img, rule) := {"image": img, "opts": object.union(object.get(rule, "opts", {}), {"type": rule.type}), "attestation": true}
 
-requests(img, entry, cfg) := [attestation_request(img, rule) | some rule in attestation_rules(entry, cfg)]
+requests(img, entry, cfg) := rule_requests(img, attestation_rules(entry, cfg))
+
+# rule_requests are the verify_batch requests of an image's attestation rules.
+rule_requests(img, rules) := [attestation_request(img, rule) | some rule in rules]
 
 # Every rule yields its violations; a rule whose result is missing (a failed batch) yields one too, so that an
 # undefined result can never pass a gate.

@@ -13,11 +13,17 @@ import data.imagepolicy.controls
 import data.imagepolicy.match
 import data.imagepolicy.namespaces
 import data.imagepolicy.requirement
+import data.imagepolicy.settings
 import data.imagepolicy.signers
 import data.imagepolicy.validation
 
-# config is the effective config of a namespace (see imagepolicy.namespaces).
-config(namespace) := namespaces.config(namespace)
+# config is the effective config of a namespace (see imagepolicy.namespaces), kept across decisions while the
+# cosign plugin runs (imagepolicy.cached): a function of the config, the namespace and its labels alone.
+config(namespace) := c if {
+	c := imagepolicy.cached("imagepolicy.evaluate.config", config_key(namespace))
+} else := imagepolicy.cache("imagepolicy.evaluate.config", config_key(namespace), namespaces.config(namespace))
+
+config_key(namespace) := [settings.config, namespace, namespaces.labels(namespace)]
 
 # mode is enforce, warn or audit; anything else enforces (fail closed).
 mode(cfg) := m if {
@@ -27,14 +33,15 @@ mode(cfg) := m if {
 
 # decide evaluates images in namespace: {"mode", "images": [one result per image, in order]}.
 decide(images, namespace) := {"mode": "enforce", "images": [config_error_result(img) | some img in images]} if {
-	count(validation.errors) > 0
+	count(validation.errors_once) > 0
 } else := {
 	"mode": mode(cfg),
-	"images": [with_controls(total_result(img, object.get(pl, [img], null), rs), object.get(pl, [img], null), cfg, rs) | some img in images],
+	"images": [image_decision(img, object.get(pl, [img], null), cfg, rs, one) | some img in images],
 } if {
 	cfg := config(namespace)
 	pl := plan(images, cfg)
-	rs := batch_results(requests(pl, cfg))
+	rs := batch_results(requests(pl))
+	one := one_digest_each(rs)
 }
 
 config_error_result(img) := object.union(unevaluated(img), {"reasons": [config_error_reason]})
@@ -57,9 +64,35 @@ parsed(img) := {"ok": true, "value": image.parse(img)} if {
 # plan lists, per distinct image, its parsed form, rule and requirement.
 plan(images, cfg) := {img: entry |
 	some img in images
-	p := parsed(img)
-	entry := plan_entry(p, cfg)
+	entry := planned(img, cfg)
 }
+
+# planned is the plan entry of one image: a function of the effective config and the image alone, so it is kept
+# across decisions while the cosign plugin runs (imagepolicy.cached).
+planned(img, cfg) := entry if {
+	entry := imagepolicy.cached("imagepolicy.evaluate.plan", [cfg, img])
+} else := imagepolicy.cache("imagepolicy.evaluate.plan", [cfg, img], with_attestation_rules(plan_entry(parsed(img), cfg), cfg))
+
+# with_attestation_rules adds the attestation rules of the image (controls.attestation_rules), found once per plan.
+with_attestation_rules(entry, cfg) := object.union(entry, {"attestation_rules": controls.attestation_rules(entry, cfg)}) if {
+	entry.parsed != null
+} else := object.union(entry, {"attestation_rules": []})
+
+# image_decision is the result of one image: with_controls(total_result(...)). Without attestation rules it is a
+# function of the config, the image and the image's own signature results alone (no clock: only attestation gates
+# read it), so it is kept across decisions for the same results while the cosign plugin runs; a different result
+# (another digest, a failure) is another key. With attestation rules it is computed on every decision.
+image_decision(img, entry, cfg, rs, one) := d if {
+	count(entry.attestation_rules) == 0
+	d := imagepolicy.cached("imagepolicy.evaluate.result", [cfg, img, own_results(img, entry, rs)])
+} else := imagepolicy.cache("imagepolicy.evaluate.result", [cfg, img, own_results(img, entry, rs)], decided(img, entry, cfg, rs, one)) if {
+	count(entry.attestation_rules) == 0
+} else := decided(img, entry, cfg, rs, one)
+
+decided(img, entry, cfg, rs, one) := with_controls(total_result(img, entry, rs), entry, cfg, rs, one)
+
+# own_results are the image's signature results, in the order of its requirement (null where the batch gave none).
+own_results(img, entry, rs) := [object.get(rs, [[img, i]], null) | some i, _ in entry.requirement.of]
 
 plan_entry(p, cfg) := with_requirement(p.value, match.rule(cfg, p.value)) if {
 	p.ok
@@ -86,7 +119,7 @@ else := {}
 
 # requests are every verification the plan needs, for one batch, each with a small key ([image, option index]
 # or ["att", image, rule index]) under which its result is found: cheaper to hash than the request itself.
-requests(pl, cfg) := array.concat(
+requests(pl) := array.concat(
 	[[[img, i], {"image": img, "opts": o}] |
 		some img, entry in pl
 		some i, o in entry.requirement.of
@@ -94,7 +127,7 @@ requests(pl, cfg) := array.concat(
 	[[["att", img, i], r] |
 		some img, entry in pl
 		entry.parsed != null
-		some i, r in controls.requests(img, entry, cfg)
+		some i, r in controls.rule_requests(img, entry.attestation_rules)
 	],
 )
 
@@ -103,15 +136,28 @@ results(keyed) := {keyed[i][0]: res | some i, res in cosign.verify_batch([r | so
 
 # with_controls adds the controls' violations, and refuses an image whose verifications did not all see one
 # digest; an image with any is not allowed. When the controls cannot be evaluated, the image is not allowed either.
-with_controls(r, entry, cfg, rs) := r if {
+with_controls(r, entry, cfg, rs, one) := r if {
 	entry.parsed == null
 } else := object.union(r, {"allowed": both(r.allowed == true, count(v) == 0), "reasons": array.concat(r.reasons, v)}) if {
-	v := array.concat(digest_violations(r.image, rs), controls.violations(r.image, entry, cfg, rs))
+	v := array.concat(digest_violations(r.image, rs, one), controls.violations(r.image, entry, cfg, rs))
 } else := object.union(r, {"allowed": false, "reasons": array.concat(r.reasons, ["the image controls could not be evaluated"])})
 
 # digest_violations: every result of one image must be about one digest, or the signers, attestations and pinned
 # digest of the decision could describe different images (THREATS #30).
-digest_violations(img, rs) := [sprintf("the verifications of this image saw different digests (%s): the tag moved during the decision", [concat(", ", sort(digests))])] if {
+# one_digest_each is true when no image's results name two digests, found in one pass over the results (the common
+# case): digest_violations then has nothing to look for, and the per-image search runs only when it can find something.
+one_digest_each(rs) if {
+	pairs := {[key_image(k), res.digest] | some k, res in rs; res.digest != ""}
+	count(pairs) == count({p[0] | some p in pairs})
+} else := false
+
+key_image([img, _]) := img
+
+key_image(["att", img, _]) := img
+
+digest_violations(_, _, true) := []
+
+digest_violations(img, rs, false) := [sprintf("the verifications of this image saw different digests (%s): the tag moved during the decision", [concat(", ", sort(digests))])] if {
 	digests := {res.digest |
 		some k, res in rs
 		own_key(k, img)

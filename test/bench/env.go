@@ -26,6 +26,7 @@ type env struct {
 	registry   string // host:port of the Distribution registry
 	proxy      string // host:port of the delaying proxy to it
 	requests   atomic.Int64
+	pings      atomic.Int64 // of the requests, GET /v2/
 	delay      atomic.Int64 // nanoseconds added to each proxied request
 	key, pub   string
 	images     []name.Digest // signed, by digest, each in its own repository
@@ -95,6 +96,9 @@ func (e *env) setup(n int) {
 	go func() {
 		_ = http.Serve(l, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			e.requests.Add(1)
+			if r.URL.Path == "/v2/" {
+				e.pings.Add(1)
+			}
 			time.Sleep(time.Duration(e.delay.Load()))
 			rp.ServeHTTP(w, r)
 		}))

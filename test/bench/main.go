@@ -26,10 +26,26 @@ func main() {
 	defer os.RemoveAll(work)
 	e := &env{root: root, work: work}
 	defer e.stop()
-	// BENCH_ONLY=envoy measures section 6 alone (one signed image, no peers).
-	if os.Getenv("BENCH_ONLY") == "envoy" {
+	// BENCH_ONLY=envoy|warm|slow|scale|memory measures one section alone.
+	switch os.Getenv("BENCH_ONLY") {
+	case "envoy":
 		e.setup(1)
 		fmt.Print(e.envoySection())
+		return
+	case "warm":
+		e.setup(10)
+		fmt.Print(e.warmSection())
+		return
+	case "slow":
+		e.setup(50)
+		fmt.Print(e.slowSection())
+		return
+	case "scale":
+		e.setup(50)
+		fmt.Print(e.scaleSection())
+		return
+	case "memory":
+		fmt.Print(e.memorySection())
 		return
 	}
 	e.setup(50)
@@ -74,23 +90,11 @@ func main() {
 	if peers {
 		p("\nKyverno CLI process start alone (`kyverno version`): %s.\n", ms(e.kyvernoStart()))
 	}
+	pings, requests := e.coldPings(50)
+	p("\nRegistry requests of the cold 50-image Pod (50 repositories of one registry, through the counting proxy): %d, of which %d pings (`GET /v2/`).\n", requests, pings)
 
-	p("\n## 2. Cold Pod with 10 ms added to every registry request (delaying proxy)\n\n")
-	p("| images | opa-cosign server | in-process sequential | ratio |\n|---|---|---|---|\n")
-	e.delay.Store(int64(10 * time.Millisecond))
-	for _, n := range []int{10, 50} {
-		srv := e.serverCold(n, e.proxy, 3)
-		seq := e.inProcessSequential(n, e.proxy)
-		p("| %d | %s | %s | %s |\n", n, ms(srv), ms(seq), ratio(seq, srv))
-	}
-	e.delay.Store(0)
-
-	p("\n## 3. Warm decisions: 10-image Pod, everything cached\n\n")
-	p("| concurrent clients | p50 | p99 | reviews/s |\n|---|---|---|---|\n")
-	for _, c := range []struct{ clients, each int }{{1, 2000}, {16, 250}} {
-		p50, p99, rps := e.warm(10, c.clients, c.each)
-		p("| %d | %s | %s | %.0f |\n", c.clients, ms(p50), ms(p99), rps)
-	}
+	p("%s", e.slowSection())
+	p("%s", e.warmSection())
 
 	p("\n## 4. Registry requests per verification (counted by the proxy; repository connection warm)\n\n")
 	byDigest, byTag, hit := e.requestCounts()
@@ -99,6 +103,8 @@ func main() {
 	p("\n## 5. 100 concurrent admissions of one uncached image\n\n")
 	p("Upstream verifications performed: %d.\n", e.concurrentSame())
 	p("%s", e.envoySection())
+	p("%s", e.scaleSection())
+	p("%s", e.memorySection())
 
 	fmt.Print(b.String())
 	if out := os.Getenv("BENCH_OUT"); out != "" {

@@ -39,14 +39,15 @@ func (e *env) refs(n int, host string) []string {
 
 // serverCold: a fresh server (empty cache) admits a Pod with n images.
 func (e *env) serverCold(n int, host string, rounds int) time.Duration {
+	return e.serverColdWith(serverOpts{}, e.refs(n, host), rounds)
+}
+
+func (e *env) serverColdWith(o serverOpts, refs []string, rounds int) time.Duration {
 	var ds []time.Duration
 	for range rounds {
-		s := e.startServer()
-		ds = append(ds, s.admit(review(e.refs(n, host))))
-		p := e.procs[len(e.procs)-1]
-		_ = p.Process.Kill()
-		_ = p.Wait()
-		e.procs = e.procs[:len(e.procs)-1]
+		s := e.startServerWith(o)
+		ds = append(ds, s.admit(review(refs)))
+		e.stopLast()
 	}
 	return median(ds)
 }
@@ -84,11 +85,15 @@ func (e *env) inProcessSequential(n int, host string) time.Duration {
 	return time.Since(start)
 }
 
-// warm measures decisions for an n-image Pod with everything cached.
-func (e *env) warm(n, clients, perClient int) (p50, p99 time.Duration, perSecond float64) {
-	s := e.startServer()
-	body := review(e.refs(n, e.registry))
-	s.admit(body)
+// load is what a warm measurement saw.
+type load struct {
+	p50, p99  time.Duration
+	perSecond float64
+}
+
+// load sends perClient requests from each of clients concurrent clients.
+func (s server) load(path string, body []byte, ok func([]byte) bool, clients, perClient int) load {
+	s.post(path, body, ok) // prepares the query
 	var mu sync.Mutex
 	var all []time.Duration
 	var wg sync.WaitGroup
@@ -99,7 +104,7 @@ func (e *env) warm(n, clients, perClient int) (p50, p99 time.Duration, perSecond
 			defer wg.Done()
 			local := make([]time.Duration, 0, perClient)
 			for range perClient {
-				local = append(local, s.admit(body))
+				local = append(local, s.post(path, body, ok))
 			}
 			mu.Lock()
 			all = append(all, local...)
@@ -108,7 +113,7 @@ func (e *env) warm(n, clients, perClient int) (p50, p99 time.Duration, perSecond
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	return percentile(all, .5), percentile(all, .99), float64(len(all)) / elapsed.Seconds()
+	return load{percentile(all, .5), percentile(all, .99), float64(len(all)) / elapsed.Seconds()}
 }
 
 // requestCounts counts proxied registry requests for one verification, once
