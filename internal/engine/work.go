@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/opa-cosign/opa-cosign/internal/reference"
+	"github.com/opa-cosign/opa-cosign/internal/registry"
 	"github.com/opa-cosign/opa-cosign/internal/verify"
 )
 
@@ -16,30 +17,32 @@ type resolved struct {
 	failed *verify.Result
 }
 
-// resolveWork asks the registry which digest ref's tag names, remembering a
-// success for the tag TTL.
-func (e *Engine) resolveWork(image string, ref reference.Reference) func(context.Context) any {
+// resolveWork asks the registry which digest img's tag names, with img's
+// credentials, remembering a success for the tag TTL.
+func (e *Engine) resolveWork(img *imageWork) func(context.Context) any {
+	image, ref, kr, key := img.image, img.ref, img.keyring, img.tagKey
 	return func(ctx context.Context) any {
 		e.enter()
 		defer e.leave()
-		t, failed := e.verifier.Resolve(ctx, image, ref)
+		t, failed := e.verifier.Resolve(registry.WithKeyring(ctx, kr), image, ref)
 		if failed == nil {
-			e.cache.tags.add(tagKey(ref), t.Digest)
+			e.cache.tags.add(key, t.Digest)
 		}
 		return resolved{t, failed}
 	}
 }
 
-// verifyWork verifies one request of the resolved image t and caches the
-// outcome (transient failures excepted).
-func (e *Engine) verifyWork(key string, t verify.Target, r Request) func(context.Context) any {
+// verifyWork verifies j's request of the resolved image t, with j's
+// credentials, and caches the outcome (transient failures excepted).
+func (e *Engine) verifyWork(key string, t verify.Target, j *job) func(context.Context) any {
+	r, kr := j.req, j.keyring
 	return func(ctx context.Context) any {
 		e.enter()
 		defer e.leave()
 		e.obs.InFlight(1)
 		defer e.obs.InFlight(-1)
 		start := time.Now()
-		res := e.verifier.VerifyDigest(ctx, t, r.Options, r.Kind)
+		res := e.verifier.VerifyDigest(registry.WithKeyring(ctx, kr), t, r.Options, r.Kind)
 		e.obs.Verified(outcome(res), format(res), time.Since(start))
 		e.cache.put(key, res)
 		return res

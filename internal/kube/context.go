@@ -39,8 +39,8 @@ func (p PullContext) Validate() error {
 	return nil
 }
 
-// key identifies the context for caching its resolution within a call.
-func (p PullContext) key() string {
+// Key identifies the context: equal keys resolve alike.
+func (p PullContext) Key() string {
 	k := p.Namespace + "\x00" + p.ServiceAccount
 	for _, s := range p.ImagePullSecrets {
 		k += "\x00" + s

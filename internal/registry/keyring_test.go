@@ -23,13 +23,13 @@ func TestKeyringMatchesLikeTheKubelet(t *testing.T) {
 	t.Parallel()
 	k := NewKeyring(
 		DockerConfig{
-			"https://index.docker.io/v1/":        user("hub"),
-			"registry.corp.example:5000":         user("corp"),
-			"registry.corp.example:5000/team":    user("team"),
-			"*.gcr.io":                           user("gcr"),
-			"http://plain.example/v2/":           user("plain"),
-			"quay.io/acme/app":                   user("quay-app"),
-			"docker.io/acme":                     user("hub-acme"),
+			"https://index.docker.io/v1/":     user("hub"),
+			"registry.corp.example:5000":      user("corp"),
+			"registry.corp.example:5000/team": user("team"),
+			"*.gcr.io":                        user("gcr"),
+			"http://plain.example/v2/":        user("plain"),
+			"quay.io/acme/app":                user("quay-app"),
+			"docker.io/acme":                  user("hub-acme"),
 		},
 		DockerConfig{"registry.corp.example:5000": user("corp-from-the-second-secret")},
 	)

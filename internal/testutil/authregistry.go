@@ -14,13 +14,19 @@ import (
 // AuthRegistry is an in-process registry that requires HTTP basic
 // authentication of one user on every request, as the Distribution registry
 // does with htpasswd. Its password can be changed while it runs (rotation).
+// While Open, it serves anyone: fixtures push and sign then with the plain
+// helpers.
 type AuthRegistry struct {
 	Host     string // host:port, plain HTTP
 	user     string
 	mu       sync.Mutex
 	password string
+	open     atomic.Bool
 	refused  atomic.Int64
 }
+
+// Open lets every request through (true) or requires the credentials again.
+func (r *AuthRegistry) Open(open bool) { r.open.Store(open) }
 
 // NewAuthRegistry starts an AuthRegistry for user and password.
 func NewAuthRegistry(t testing.TB, user, password string) *AuthRegistry {
@@ -30,7 +36,7 @@ func NewAuthRegistry(t testing.TB, user, password string) *AuthRegistry {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		u, p, ok := req.BasicAuth()
 		r.mu.Lock()
-		good := ok && u == r.user && p == r.password
+		good := r.open.Load() || (ok && u == r.user && p == r.password)
 		r.mu.Unlock()
 		if !good {
 			r.refused.Add(1)
