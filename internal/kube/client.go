@@ -67,7 +67,7 @@ type ClientConfig struct {
 func NewClient(cfg ClientConfig) (*Client, error) {
 	u, err := url.Parse(cfg.APIServer)
 	if err != nil || u.Scheme != "https" || u.Host == "" || (u.Path != "" && u.Path != "/") {
-		return nil, fmt.Errorf("api_server %q is not an https://host:port URL", cfg.APIServer)
+		return nil, &ConfigError{Field: "api_server", Err: fmt.Errorf("%q is not an https://host:port URL", cfg.APIServer)}
 	}
 	u.Path = ""
 	rt := cfg.Transport
@@ -77,21 +77,32 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		if cfg.CAFile != "" {
 			pem, err := os.ReadFile(cfg.CAFile)
 			if err != nil {
-				return nil, fmt.Errorf("reading the API server's CA file: %w", err)
+				return nil, &ConfigError{Field: "ca_file", Err: err}
 			}
 			pool := x509.NewCertPool()
 			if !pool.AppendCertsFromPEM(pem) {
-				return nil, fmt.Errorf("the API server's CA file %s holds no PEM certificate", cfg.CAFile)
+				return nil, &ConfigError{Field: "ca_file", Err: fmt.Errorf("%s holds no PEM certificate", cfg.CAFile)}
 			}
 			t.TLSClientConfig.RootCAs = pool
 		}
 		rt = t
 	}
 	if cfg.TokenFile == "" {
-		return nil, errors.New("no token file: the API server is read with a ServiceAccount token")
+		return nil, &ConfigError{Field: "token_file", Err: errors.New("missing: the API server is read with a ServiceAccount token")}
 	}
 	return &Client{base: u, http: &http.Client{Transport: rt, CheckRedirect: noRedirects}, tokenFile: cfg.TokenFile, tokenTTL: tokenTTL}, nil
 }
+
+// ConfigError is a Config or ClientConfig field that cannot work, by its
+// snake_case name (the plugin's config names it in full).
+type ConfigError struct {
+	Field string
+	Err   error
+}
+
+func (e *ConfigError) Error() string { return e.Field + ": " + e.Err.Error() }
+
+func (e *ConfigError) Unwrap() error { return e.Err }
 
 // A redirect would send the token elsewhere; the API server never redirects these reads.
 func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }

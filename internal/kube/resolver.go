@@ -73,7 +73,7 @@ func NewResolver(cfg Config) (*Resolver, error) {
 		return nil, err
 	}
 	if len(cfg.Namespaces) == 0 {
-		return nil, errors.New(`no namespaces: name the namespaces whose pull secrets are read, or "*" for all`)
+		return nil, &ConfigError{Field: "namespaces", Err: errors.New(`empty: name the namespaces whose pull secrets are read, or "*" for all`)}
 	}
 	if len(cfg.Namespaces) == 1 && cfg.Namespaces[0] == AllNamespaces {
 		return r, nil
@@ -81,7 +81,7 @@ func NewResolver(cfg Config) (*Resolver, error) {
 	r.namespaces = map[string]bool{}
 	for _, ns := range cfg.Namespaces {
 		if !labelName.MatchString(ns) {
-			return nil, fmt.Errorf(`namespaces: %q is not a namespace name ("*" alone means every namespace)`, ns)
+			return nil, &ConfigError{Field: "namespaces", Err: fmt.Errorf(`%q is not a namespace name ("*" alone means every namespace)`, ns)}
 		}
 		r.namespaces[ns] = true
 	}
