@@ -33,12 +33,12 @@ func TestKubernetesConfig(t *testing.T) {
 	}
 	for raw, want := range map[string]string{
 		`{"kubernetes": {}}`: `plugins.cosign.kubernetes.namespaces field, should list the namespaces`,
-		`{"kubernetes": {"namespaces": ["*"], "token_file": "` + token + `"}}`: `plugins.cosign.kubernetes.api_server field, should be set: not running in a Kubernetes Pod`,
-		`{"kubernetes": {"namespaces": ["*"], "api_server": "http://127.0.0.1:6443", "token_file": "` + token + `"}}`: `plugins.cosign.kubernetes.api_server field, "http://127.0.0.1:6443" is not an https://host:port URL`,
-		`{"kubernetes": {"namespaces": ["*"], "api_server": "https://127.0.0.1:6443", "token_file": "` + filepath.Join(dir, "none") + `"}}`: `plugins.cosign.kubernetes.token_file field, should name the ServiceAccount token`,
+		`{"kubernetes": {"namespaces": ["*"], "token_file": "` + token + `"}}`:                                                                      `plugins.cosign.kubernetes.api_server field, should be set: not running in a Kubernetes Pod`,
+		`{"kubernetes": {"namespaces": ["*"], "api_server": "http://127.0.0.1:6443", "token_file": "` + token + `"}}`:                               `plugins.cosign.kubernetes.api_server field, "http://127.0.0.1:6443" is not an https://host:port URL`,
+		`{"kubernetes": {"namespaces": ["*"], "api_server": "https://127.0.0.1:6443", "token_file": "` + filepath.Join(dir, "none") + `"}}`:         `plugins.cosign.kubernetes.token_file field, should name the ServiceAccount token`,
 		`{"kubernetes": {"namespaces": ["*"], "api_server": "https://127.0.0.1:6443", "token_file": "` + token + `", "ca_file": "` + notPEM + `"}}`: `plugins.cosign.kubernetes.ca_file field`,
-		`{"kubernetes": {"namespaces": ["*", "prod"], "api_server": "https://127.0.0.1:6443", "token_file": "` + token + `"}}`: `plugins.cosign.kubernetes.namespaces field, "*" is not a namespace name ("*" alone means every namespace)`,
-		`{"kubernetes": {"namespaces": ["*"], "api_server": "https://127.0.0.1:6443", "token_file": "` + token + `", "cache_ttl": "1"}}`: `plugins.cosign.kubernetes.cache_ttl field`,
+		`{"kubernetes": {"namespaces": ["*", "prod"], "api_server": "https://127.0.0.1:6443", "token_file": "` + token + `"}}`:                      `plugins.cosign.kubernetes.namespaces field, "*" is not a namespace name ("*" alone means every namespace)`,
+		`{"kubernetes": {"namespaces": ["*"], "api_server": "https://127.0.0.1:6443", "token_file": "` + token + `", "cache_ttl": "1"}}`:            `plugins.cosign.kubernetes.cache_ttl field`,
 		`{"kubernetes": {"namespace": ["*"]}}`: `unknown field "namespace"`,
 	} {
 		if _, err := ParseConfig([]byte(raw)); err == nil || !strings.Contains(err.Error(), want) {
