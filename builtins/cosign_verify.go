@@ -40,13 +40,17 @@ func verifyOne(bctx rego.BuiltinContext, refTerm, optsTerm *ast.Term, kind verif
 	if err != nil {
 		return nil, err
 	}
+	name := cosignVerify.Decl.Name
+	if kind == verify.Attestations {
+		name = cosignVerifyAttestation.Decl.Name
+	}
 	eng, err := engine.Current()
 	if err != nil {
-		return nil, err
+		return nil, misuse(bctx, name, err)
 	}
 	opts, err := decodeOptions(eng, 2, optsTerm, kind == verify.Attestations)
 	if err != nil {
-		return nil, err
+		return nil, misuse(bctx, name, err)
 	}
 	res := eng.Verify(bctx.Context, engine.Request{Image: image, Options: opts, Kind: kind})
 	return resultValue(res, kind == verify.Attestations), nil

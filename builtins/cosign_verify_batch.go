@@ -53,14 +53,14 @@ func cosignVerifyBatchImpl(bctx rego.BuiltinContext, reqsTerm *ast.Term) (*ast.T
 	}
 	eng, err := engine.Current()
 	if err != nil {
-		return nil, err
+		return nil, misuse(bctx, cosignVerifyBatch.Decl.Name, err)
 	}
 	reqs := make([]engine.Request, arr.Len())
 	kinds := make([]bool, arr.Len())
 	for i := range arr.Len() {
 		r, err := decodeRequest(eng, arr.Elem(i))
 		if err != nil {
-			return nil, builtins.NewOperandErr(1, "request %d: %v", i, err)
+			return nil, misuse(bctx, cosignVerifyBatch.Decl.Name, builtins.NewOperandErr(1, "request %d: %v", i, err))
 		}
 		reqs[i], kinds[i] = r, r.Kind == verify.Attestations
 	}
@@ -118,7 +118,11 @@ func decodeRequest(eng *engine.Engine, t *ast.Term) (engine.Request, error) {
 	if req.Image == "" || optsTerm == nil {
 		return req, fmt.Errorf("image and opts are required")
 	}
-	opts, err := decodeOptions(eng, 1, optsTerm, req.Kind == verify.Attestations)
+	obj, isObj := optsTerm.Value.(ast.Object)
+	if !isObj {
+		return req, fmt.Errorf("opts must be an object, got %s", ast.ValueName(optsTerm.Value))
+	}
+	opts, err := parseOptions(eng, obj, req.Kind == verify.Attestations)
 	if err != nil {
 		return req, err
 	}

@@ -2,6 +2,7 @@ package builtins
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/topdown/builtins"
@@ -16,9 +17,18 @@ func decodeOptions(eng *engine.Engine, pos int, t *ast.Term, attestation bool) (
 	if err != nil {
 		return nil, err
 	}
+	opts, err := parseOptions(eng, obj, attestation)
+	if err != nil {
+		return nil, builtins.NewOperandErr(pos, "%s", err.Error())
+	}
+	return opts, nil
+}
+
+// parseOptions validates an options object; the error names the option.
+func parseOptions(eng *engine.Engine, obj ast.Object, attestation bool) (*verify.Options, error) {
 	raw, err := ast.JSON(obj)
 	if err != nil {
-		return nil, builtins.NewOperandErr(pos, "options must be JSON: %v", err)
+		return nil, fmt.Errorf("options must be JSON: %w", err)
 	}
 	m, _ := raw.(map[string]any)
 	opts, err := verify.ParseOptions(m, attestation)
@@ -28,9 +38,9 @@ func decodeOptions(eng *engine.Engine, pos int, t *ast.Term, attestation bool) (
 	if err != nil {
 		var oe *verify.OptionError
 		if errors.As(err, &oe) {
-			return nil, builtins.NewOperandErr(pos, "%s", oe.Error())
+			return nil, oe
 		}
-		return nil, builtins.NewOperandErr(pos, "%s", err.Error())
+		return nil, err
 	}
 	return opts, nil
 }

@@ -41,7 +41,7 @@ func imageDigestImpl(bctx rego.BuiltinContext, refTerm *ast.Term) (*ast.Term, er
 	}
 	eng, err := engine.Current()
 	if err != nil {
-		return nil, err
+		return nil, misuse(bctx, imageDigest.Decl.Name, err)
 	}
 	d, err := eng.Digest(bctx.Context, r)
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/sigstore/sigstore-go/pkg/root"
@@ -77,7 +76,7 @@ func ParseConfig(raw []byte) (*Config, error) {
 		dec := json.NewDecoder(bytes.NewReader(raw))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(c); err != nil {
-			return nil, fmt.Errorf("invalid plugins.%s config: %s", Name, strings.TrimPrefix(err.Error(), "json: "))
+			return nil, decodeError(raw, err)
 		}
 	}
 	e := engine.Config{Registry: registry.Config{
@@ -106,10 +105,8 @@ func ParseConfig(raw []byte) (*Config, error) {
 	if e.Registry.Limits, err = c.Limits.registry(); err != nil {
 		return nil, err
 	}
-	for i, h := range c.Registry.Insecure {
-		if h == "" || strings.ContainsAny(h, "/ ") {
-			return nil, fieldError(fmt.Sprintf("registry.insecure[%d]", i), "should be a registry host[:port]")
-		}
+	if e.Registry.Insecure, err = insecureRegistries(c.Registry.Insecure); err != nil {
+		return nil, err
 	}
 	if f := c.Registry.CAFile; f != "" {
 		if _, err := os.Stat(f); err != nil {

@@ -7,6 +7,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/plugins"
 	"github.com/open-policy-agent/opa/v1/runtime"
 
+	"github.com/opa-cosign/opa-cosign/builtins"
 	"github.com/opa-cosign/opa-cosign/internal/engine"
 )
 
@@ -28,7 +29,11 @@ func (Factory) Validate(_ *plugins.Manager, raw []byte) (any, error) {
 
 // New creates the plugin; its engine is built and installed on Start.
 func (Factory) New(m *plugins.Manager, cfg any) plugins.Plugin {
-	p := &Plugin{manager: m, config: cfg.(*Config), observer: newMetrics(m.PrometheusRegister())}
+	var metrics engine.Observer = nop{}
+	if reg := m.PrometheusRegister(); reg != nil {
+		metrics = newMetrics(reg)
+	}
+	p := &Plugin{manager: m, config: cfg.(*Config), observer: observer{Observer: metrics, log: m.Logger()}}
 	m.UpdatePluginStatus(Name, &plugins.Status{State: plugins.StateNotReady})
 	return p
 }
@@ -41,15 +46,26 @@ type Plugin struct {
 	config   *Config
 
 	gatekeeper *gatekeeperProvider // Gatekeeper's external-data provider, when configured
+	watch      *configWatch        // logs the library's config errors once per revision
+	misuse     *misuseLog          // logs misuse of the built-ins once per message
+	stopMisuse func()
 }
 
 // Start builds the engine and makes the built-ins use it.
-func (p *Plugin) Start(context.Context) error {
+func (p *Plugin) Start(ctx context.Context) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if err := p.install(p.config); err != nil {
 		return err
 	}
+	logConfig(p.manager.Logger(), p.config, "started")
+	p.misuse = &misuseLog{log: p.manager.Logger(), seen: map[string]bool{}}
+	p.stopMisuse = builtins.ReportMisuse(p.misuse.report)
+	w, err := watchConfig(ctx, p.manager)
+	if err != nil {
+		return err
+	}
+	p.watch = w
 	return p.startGatekeeper(p.config)
 }
 
@@ -58,6 +74,14 @@ func (p *Plugin) Start(context.Context) error {
 func (p *Plugin) Stop(ctx context.Context) {
 	p.mu.Lock()
 	p.stopGatekeeper(ctx)
+	if p.watch != nil {
+		p.watch.stop(ctx)
+		p.watch = nil
+	}
+	if p.stopMisuse != nil {
+		p.stopMisuse()
+		p.stopMisuse = nil
+	}
 	p.mu.Unlock()
 	p.manager.UpdatePluginStatus(Name, &plugins.Status{State: plugins.StateNotReady})
 }
@@ -69,6 +93,12 @@ func (p *Plugin) Reconfigure(_ context.Context, cfg any) {
 	defer p.mu.Unlock()
 	if err := p.install(cfg.(*Config)); err == nil && p.startGatekeeper(cfg.(*Config)) == nil {
 		p.config = cfg.(*Config)
+		logConfig(p.manager.Logger(), p.config, "reconfigured")
+		if p.misuse != nil { // a new configuration: misuse is worth one more line each
+			p.misuse.mu.Lock()
+			p.misuse.seen = map[string]bool{}
+			p.misuse.mu.Unlock()
+		}
 	}
 }
 

@@ -4,7 +4,8 @@
 # (with $reg = 127.0.0.1:5000) and that every JSON result the document shows
 # is what this script prints, so the document cannot drift from what works.
 # Needs: make build tools (build/opa-cosign, build/tools/bin/*), curl, jq.
-# PORT chooses the registry's port (default 5000).
+# PORT chooses the registry's port (default 5000); a port already taken fails
+# at once with the registry's own error.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 reg=127.0.0.1:${PORT:-5000}
@@ -16,11 +17,17 @@ cd "$(mktemp -d)"
 work=$PWD
 trap 'kill $registry_pid 2>/dev/null || true; rm -rf "$work"' EXIT
 
-# 1. A registry on loopback (the CNCF Distribution registry, in memory).
-printf "version: 0.1\nlog: {level: warn}\nstorage: {inmemory: {}}\nhttp: {addr: $reg}\n" > registry.yml
+# 1. A registry on loopback (the CNCF Distribution registry, in memory). It is
+# up when it logs that it listens; if it stops instead (the port is taken),
+# its own error is printed and the script fails at once.
+printf "version: 0.1\nlog: {level: info}\nstorage: {inmemory: {}}\nhttp: {addr: $reg}\n" > registry.yml
 registry serve registry.yml > registry.log 2>&1 &
 registry_pid=$!
-until curl -sf http://$reg/v2/ > /dev/null; do sleep 0.1; done
+until grep -q "listening on" registry.log; do
+  if ! kill -0 $! 2>/dev/null; then tail -1 registry.log; break; fi
+  sleep 0.1
+done
+kill -0 $registry_pid 2>/dev/null || { echo "walkthrough: the registry did not start on $reg (PORT chooses another port)" >&2; exit 1; }
 
 # 2. Two small images, each a one-file layer, pushed with crane.
 echo "hello" > hello.txt && tar -cf layer.tar hello.txt
@@ -46,14 +53,22 @@ verify $reg/demo/app:v1 cosign.pub
 echo "== bundle signature (cosign v3)"
 verify $reg/demo/app-v3:v1 cosign.pub
 
-# 5. The negative twins: another key; a registry not marked insecure.
+# 5. The negative twins: another key; a registry not marked insecure; a
+# mistake in the options, which is an error (stderr, exit code 2), not a result.
 mkdir other && (cd other && cosign-v2 generate-key-pair > /dev/null)
 echo "== wrong key"
 verify $reg/demo/app:v1 other/cosign.pub
 echo "== registry not marked insecure"
 (unset OPA_COSIGN_INSECURE_REGISTRIES; verify $reg/demo/app:v1 cosign.pub)
+echo "== the key's file name instead of the key"
+jq -n --arg image $reg/demo/app:v1 '{image: $image, opts: {key: "cosign.pub"}}' |
+  opa-cosign eval --format pretty --stdin-input 'cosign.verify(input.image, input.opts)' 2>&1 || echo "exit code $?"
 
-# 6. The same verdict from cosign itself.
+# 6. The same verdict from cosign itself, and from opa-cosign verify with
+# cosign's flags.
 echo "== cosign verify"
 cosign-v2 verify --key cosign.pub --insecure-ignore-tlog --allow-insecure-registry $reg/demo/app:v1 > /dev/null
 cosign-v3 verify --key cosign.pub --insecure-ignore-tlog --allow-insecure-registry $reg/demo/app-v3:v1 > /dev/null
+echo "== opa-cosign verify"
+opa-cosign verify --key cosign.pub --insecure-ignore-tlog --allow-insecure-registry $reg/demo/app:v1 $reg/demo/app-v3:v1
+opa-cosign verify --key other/cosign.pub --insecure-ignore-tlog --allow-insecure-registry $reg/demo/app:v1 2>&1 || echo "exit code $?"

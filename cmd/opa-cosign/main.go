@@ -5,27 +5,20 @@
 package main
 
 import (
-	"errors"
 	"os"
 
-	"github.com/open-policy-agent/opa-envoy-plugin/plugin"
-	"github.com/open-policy-agent/opa/cmd"
-	"github.com/open-policy-agent/opa/v1/runtime"
+	envoy "github.com/open-policy-agent/opa-envoy-plugin/plugin"
+	opaplugins "github.com/open-policy-agent/opa/v1/plugins"
 
 	"github.com/opa-cosign/opa-cosign/builtins"
+	"github.com/opa-cosign/opa-cosign/internal/cli"
 	"github.com/opa-cosign/opa-cosign/plugins"
 )
 
 func main() {
 	builtins.Register()
-	plugins.Register()
-	runtime.RegisterPlugin(plugin.PluginName, plugin.Factory{})
-
-	if err := cmd.RootCommand.Execute(); err != nil {
-		var exit *cmd.ExitError
-		if errors.As(err, &exit) {
-			os.Exit(exit.Exit)
-		}
-		os.Exit(1)
-	}
+	os.Exit(cli.Execute(os.Args[1:], map[string]opaplugins.Factory{
+		plugins.Name:     plugins.Factory{},
+		envoy.PluginName: envoy.Factory{},
+	}))
 }

@@ -252,11 +252,20 @@ func (b *batch) abandon() {
 	}
 	for _, img := range b.images {
 		if !img.resolved {
-			img.failed = timeoutResult(img.image)
+			img.failed = timeoutResult(img.image, "resolving the tag of "+img.ref.Reference, img.ref.Registry, b.e.cfg.Timeout)
 		}
 		for _, j := range img.jobs {
-			if j.result == nil {
-				j.result = timeoutResult(img.image)
+			switch {
+			case j.result != nil:
+			case img.failed != nil: // never resolved: its jobs never started
+				j.result = img.failed
+			default:
+				t := img.target
+				what := "verifying the signatures of "
+				if j.req.Kind == verify.Attestations {
+					what = "verifying the attestations of "
+				}
+				j.result = timeoutResult(img.image, what+t.Ref.Name+"@"+t.Digest.String(), verifyHost(t, j.req.Options), b.e.cfg.Timeout)
 			}
 		}
 	}

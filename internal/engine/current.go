@@ -1,15 +1,11 @@
 package engine
 
 import (
-	"os"
-	"strings"
 	"sync"
 	"sync/atomic"
-)
 
-// InsecureRegistriesEnv lists, comma-separated, the registries reached over
-// plain HTTP when no plugin configuration says otherwise (opa-cosign eval/test).
-const InsecureRegistriesEnv = "OPA_COSIGN_INSECURE_REGISTRIES"
+	"github.com/opa-cosign/opa-cosign/internal/registry"
+)
 
 var (
 	current     atomic.Pointer[Engine]
@@ -33,18 +29,23 @@ func Current() (*Engine, error) {
 	if e := current.Load(); e != nil {
 		return e, nil
 	}
-	defaultOnce.Do(func() { defaultEng, defaultErr = New(DefaultConfig()) })
+	defaultOnce.Do(func() {
+		cfg, err := DefaultConfig()
+		if err != nil {
+			defaultErr = err
+			return
+		}
+		defaultEng, defaultErr = New(cfg)
+	})
 	return defaultEng, defaultErr
 }
 
 // DefaultConfig is the configuration without a plugin: defaults plus the
-// registries named in OPA_COSIGN_INSECURE_REGISTRIES.
-func DefaultConfig() Config {
+// registries named in OPA_COSIGN_INSECURE_REGISTRIES, whose malformed value is
+// an error.
+func DefaultConfig() (Config, error) {
 	var cfg Config
-	for _, h := range strings.Split(os.Getenv(InsecureRegistriesEnv), ",") {
-		if h = strings.TrimSpace(h); h != "" {
-			cfg.Registry.Insecure = append(cfg.Registry.Insecure, h)
-		}
-	}
-	return cfg
+	hosts, err := registry.InsecureFromEnv()
+	cfg.Registry.Insecure = hosts
+	return cfg, err
 }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/opa-cosign/opa-cosign/internal/reference"
@@ -24,10 +25,19 @@ func (e *Engine) resolveWork(img *imageWork) func(context.Context) any {
 	return func(ctx context.Context) any {
 		e.enter()
 		defer e.leave()
-		t, failed := e.verifier.Resolve(registry.WithKeyring(ctx, kr), image, ref)
+		start, requests := time.Now(), &registry.Counter{}
+		t, failed := e.verifier.Resolve(registry.WithCounter(registry.WithKeyring(ctx, kr), requests), image, ref)
 		if failed == nil {
 			e.cache.tags.add(key, t.Digest)
 		}
+		e.trace(func() Trace {
+			tr := Trace{Step: "resolve", Image: ref.Reference, Registry: ref.Registry, Digest: t.Digest.String(), Result: "resolved"}
+			if failed != nil {
+				tr.Digest, tr.Result, tr.Message = "", failed.Errors[0].Code, failed.Errors[0].Message
+			}
+			tr.Duration, tr.Requests = time.Since(start), requests.Count()
+			return tr
+		})
 		return resolved{t, failed}
 	}
 }
@@ -41,11 +51,30 @@ func (e *Engine) verifyWork(key string, t verify.Target, j *job) func(context.Co
 		defer e.leave()
 		e.obs.InFlight(1)
 		defer e.obs.InFlight(-1)
-		start := time.Now()
-		res := e.verifier.VerifyDigest(registry.WithKeyring(ctx, kr), t, r.Options, r.Kind)
-		e.obs.Verified(outcome(res), format(res), time.Since(start))
+		start, requests := time.Now(), &registry.Counter{}
+		res := e.verifier.VerifyDigest(registry.WithCounter(registry.WithKeyring(ctx, kr), requests), t, r.Options, r.Kind)
+		took := time.Since(start)
+		e.obs.Verified(outcome(res), format(res), took)
+		e.trace(func() Trace {
+			tr := Trace{Step: "verify", Image: t.Ref.Name + "@" + t.Digest.String(), Kind: "signatures", Registry: verifyHost(t, r.Options),
+				Digest: t.Digest.String(), Result: outcome(res), Format: format(res), Duration: took, Requests: requests.Count()}
+			if r.Kind == verify.Attestations {
+				tr.Kind = "attestations"
+			}
+			if len(res.Errors) > 0 {
+				tr.Message = res.Errors[0].Message
+			}
+			return tr
+		})
 		e.cache.put(key, res)
 		return res
+	}
+}
+
+// trace hands the observer a trace, built only when it wants one.
+func (e *Engine) trace(build func() Trace) {
+	if t, ok := e.obs.(Tracer); ok {
+		t.Trace(build())
 	}
 }
 
@@ -81,8 +110,11 @@ func withImage(r *verify.Result, image string) *verify.Result {
 	return &c
 }
 
-func timeoutResult(image string) *verify.Result {
-	return &verify.Result{Image: image, Errors: []verify.Error{{Code: verify.CodeTimeout, Message: "verification did not finish before the deadline"}}}
+// timeoutResult says which step against which registry was still running
+// (or waiting for a slot) at the deadline, and the deadline.
+func timeoutResult(image, step, registry string, deadline time.Duration) *verify.Result {
+	msg := fmt.Sprintf("%s at registry %s did not finish before the deadline (plugins.cosign.timeout is %s)", step, registry, deadline)
+	return &verify.Result{Image: image, Errors: []verify.Error{{Code: verify.CodeTimeout, Message: msg}}}
 }
 
 func outcome(r *verify.Result) string {

@@ -69,6 +69,7 @@ func caPool(file string) (*x509.CertPool, error) {
 }
 
 func (g *guard) RoundTrip(req *http.Request) (*http.Response, error) {
+	count(req.Context())
 	resp, err := g.roundTrip(req, TrackerFrom(req.Context()))
 	if g.onRequest != nil {
 		g.onRequest(req, resp, err)
@@ -80,7 +81,8 @@ func (g *guard) roundTrip(req *http.Request, t *Tracker) (*http.Response, error)
 	host := strings.ToLower(req.URL.Host)
 	insecure := g.insecureHosts[host]
 	if req.URL.Scheme != "https" && !insecure {
-		err := fmt.Errorf("%w to %s: the registry is not marked insecure", ErrInsecureRefused, host)
+		err := fmt.Errorf("%w to %s: the registry is not marked insecure (to allow it, add %s to %s, or to plugins.cosign.registry.insecure in the config file)",
+			ErrInsecureRefused, host, host, InsecureRegistriesEnv)
 		// go-containerregistry pings loopback and private hosts over plain HTTP after the HTTPS ping failed; that
 		// refusal must not hide why HTTPS failed (a TLS or connection error), or the error would invite marking
 		// the registry insecure. Any other plain-HTTP request is the reason itself.

@@ -7,7 +7,7 @@ type CodeDoc struct{ Code, Meaning string }
 func Codes() []CodeDoc {
 	return []CodeDoc{
 		{CodeInvalidReference, "the image reference does not parse."},
-		{CodeNotFound, "the registry has no such repository or tag."},
+		{CodeNotFound, "the registry has no such repository or tag, or no image with the digest the reference names."},
 		{CodeUnauthorized, "the registry refused the credentials (401/403); transient, never cached."},
 		{CodeNoSignatures, "no signature in either format (no `.sig` tag, no signature bundle referrer)."},
 		{CodeNoMatchingSignatures, "signatures exist but none verifies with the given key, certificate or identity, or names another digest."},
@@ -20,7 +20,7 @@ func Codes() []CodeDoc {
 		{CodeSCTFailed, "a keyless certificate has no valid SCT (set `insecure-ignore-sct` for private CAs without CT)."},
 		{CodeCertificateInvalid, "the signing certificate does not chain to the trust root or `certificate-chain`, is missing, or had expired when it signed (or, with the log ignored and no signed timestamp, has expired now)."},
 		{CodeLimitExceeded, "the registry sent more than a configured limit (signatures, referrers, bytes, redirects)."},
-		{CodeTimeout, "the verification did not finish before the deadline; transient, never cached."},
+		{CodeTimeout, "the verification did not finish before the deadline; the message names the step (resolving the tag, verifying signatures or attestations) and the registry. Transient, never cached."},
 		{CodeRegistryError, "any other registry failure: connection refused, 5xx, plain HTTP to a host not marked insecure, a manifest whose body does not match its digest; transient."},
 		{CodeCredentials, "the registry credentials of the request's `kubernetes` context could not be read: the API server failed or refused a read, or a pull secret is malformed (nothing was asked of the registry); transient."},
 	}

@@ -168,6 +168,11 @@ func parseKey(o *Options, v any) error {
 	if !ok {
 		return fmt.Errorf("must be a PEM public key string, got %s", typeName(v))
 	}
+	if !strings.Contains(s, "-----BEGIN") {
+		// The usual mistake: cosign's --key takes a file, this option the file's content.
+		return fmt.Errorf("not a PEM public key: %q is not PEM text; the option takes the key itself, not a file name "+
+			"(e.g. jq --rawfile key cosign.pub, or opa-cosign verify --key cosign.pub)", abbreviate(s))
+	}
 	pub, err := cryptoutils.UnmarshalPEMToPublicKey([]byte(s))
 	if err != nil {
 		return fmt.Errorf("not a PEM public key: %w", err)
@@ -241,6 +246,14 @@ func parseSignatureRepository(o *Options, v any) error {
 	}
 	o.SignatureRepository = &r
 	return nil
+}
+
+// abbreviate keeps a value quoted in an error short.
+func abbreviate(s string) string {
+	if r := []rune(s); len(r) > 64 {
+		return string(r[:64]) + "…"
+	}
+	return s
 }
 
 func typeName(v any) string {

@@ -162,9 +162,19 @@ func (v *Verifier) VerifyDigest(ctx context.Context, t Target, o *Options, kind 
 		}
 		if err != nil {
 			code, msg := classifyRegistry(ctx, err, tracker)
-			return res.fail(code, msg)
+			what := "signatures"
+			if kind == Attestations {
+				what = "attestations"
+			}
+			return res.fail(code, fmt.Sprintf("reading the %s of %s from %s: %s", what, res.Reference, SignatureRef(t.Ref, o).Registry, msg))
 		}
 		all = append(all, outcomes...)
+	}
+	// No candidate at all for a digest the caller named (not one a tag just
+	// resolved to): say so when the image itself does not exist, as a missing
+	// tag does, rather than that it is unsigned. One HEAD, on this path only.
+	if len(all) == 0 && t.Ref.Digest != "" && v.reg.Missing(ctx, t.Ref, t.Digest) {
+		return res.fail(CodeNotFound, fmt.Sprintf("the registry has no image %s in %s", t.Digest, t.Ref.Name))
 	}
 	return res.failWith(kind, all)
 }
@@ -192,13 +202,17 @@ func (r *Result) failWith(kind Kind, outcomes []candidateOutcome) *Result {
 			if o.code != code {
 				continue
 			}
+			msg := o.format + ": " + explain(o.err.Error())
 			if i, ok := seen[code]; ok {
-				r.Errors[i].Message += "; " + o.format + ": " + o.err.Error()
+				r.Errors[i].Message += "; " + msg
 				continue
 			}
 			seen[code] = len(r.Errors)
-			r.fail(code, o.format+": "+o.err.Error())
+			r.fail(code, msg)
 		}
+	}
+	for i := range r.Errors {
+		r.Errors[i] = hint(r.Errors[i])
 	}
 	return r
 }

@@ -3,7 +3,9 @@
 package e2e
 
 import (
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 )
@@ -44,8 +46,10 @@ func sign(t *testing.T, version string, k keyPair, ref string, env []string, ext
 	mustRun(t, t.TempDir(), append([]string{"COSIGN_PASSWORD="}, env...), bin(t, "build/tools/bin/"+version), args...)
 }
 
-// cosignVerify is the reference verdict: the real CLI's exit status.
-func cosignVerify(t *testing.T, version string, k keyPair, ref string, ignoreTlog bool, env []string, extra ...string) (bool, string) {
+// cosignVerify is the reference verdict: the real CLI's exit code (0 when it
+// verified) and output. It also returns the arguments it passed after the
+// program name, so that opa-cosign verify can be run with the same ones.
+func cosignVerify(t *testing.T, version string, k keyPair, ref string, ignoreTlog bool, env []string, extra ...string) (int, string, []string) {
 	t.Helper()
 	args := []string{"verify", "--key", k.public, "--allow-insecure-registry"}
 	if ignoreTlog {
@@ -55,7 +59,22 @@ func cosignVerify(t *testing.T, version string, k keyPair, ref string, ignoreTlo
 	}
 	args = append(append(args, extra...), ref)
 	out, err := run(t, t.TempDir(), env, bin(t, "build/tools/bin/"+version), args...)
-	return err == nil, out
+	return exitStatus(t, err), out, args
+}
+
+// exitStatus is a command's exit code from run's error.
+func exitStatus(t *testing.T, err error) int {
+	t.Helper()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &exit):
+		return exit.ExitCode()
+	default:
+		t.Fatalf("command did not run: %v", err)
+		return -1
+	}
 }
 
 // attest attaches an in-toto attestation of the given type with the real CLI.

@@ -45,7 +45,9 @@ func (c diffCase) cliRefuses() bool { return c.verified == (c.cliDiffers != "") 
 // and checks that opa-cosign — through `eval` and through the server's REST
 // API, which must agree with each other exactly — gives the same verdict as
 // `cosign verify` on the same reference and key, with the error code saying
-// why, and resolves the reference to the digest that would run.
+// why, and resolves the reference to the digest that would run. Each case
+// also runs `opa-cosign verify` with the very arguments given to the cosign
+// CLI: its result is eval's, and its exit code is the CLI's (cli_verify_test.go).
 func TestDifferentialWithCosign(t *testing.T) {
 	host := startRegistry(t)
 	srv := startServer(t, host)
@@ -171,7 +173,9 @@ func TestDifferentialWithCosign(t *testing.T) {
 			}
 			c.check(t, viaEval, tg)
 
-			cliOK, out := cosignVerify(t, c.cli, c.cliKey, tg.ref, !c.cliTlog, c.cliEnv, c.cliArgs...)
+			cliCode, out, args := cosignVerify(t, c.cli, c.cliKey, tg.ref, !c.cliTlog, c.cliEnv, c.cliArgs...)
+			cliOK := cliCode == 0
+			c.checkVerifyCommand(t, host, args, viaEval, cliCode)
 			switch {
 			case c.cliDiffers == "" && cliOK != c.verified:
 				t.Errorf("cosign %s verify says %v, opa-cosign says %v:\n%s", c.cli, cliOK, c.verified, tail(out, 1500))

@@ -22,6 +22,11 @@ var repoRoot = func() string {
 	return filepath.Join(wd, "..", "..")
 }()
 
+// The suite decides which registries are reached over plain HTTP: a value
+// left in the caller's shell (by the walkthrough, say) would add to every
+// server's and command's list.
+func init() { _ = os.Unsetenv("OPA_COSIGN_INSECURE_REGISTRIES") }
+
 // bin returns a built binary's path, failing the test when `make e2e` did not
 // build it (the suite never skips).
 func bin(t *testing.T, rel string) string {

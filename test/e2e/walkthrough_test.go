@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,9 +25,11 @@ const docReg = "127.0.0.1:5000"
 
 // TestWalkthrough runs scripts/walkthrough.sh and holds docs/getting-started.md
 // to it: every command in the page's `sh` blocks is a line of the script (with
-// $reg = 127.0.0.1:5000), and every `json` block is, in order, what the script
+// $reg = 127.0.0.1:5000), every `json` block is, in order, what the script
 // printed — field by field for the fields the page shows, digests aside (they
-// depend on file times). The verdicts are v2 verified, v3 verified, wrong key
+// depend on file times) — and every `text` block is printed as shown, digests
+// aside: what a user sees of a misused option (stderr, exit code 2) and of
+// `opa-cosign verify`. The verdicts are v2 verified, v3 verified, wrong key
 // refused, registry not marked insecure refused.
 func TestWalkthrough(t *testing.T) {
 	script := filepath.Join(repoRoot, "scripts", "walkthrough.sh")
@@ -61,6 +64,15 @@ func TestWalkthrough(t *testing.T) {
 			if c := command(l); c != "" && !strings.HasPrefix(c, "#") && !lines[c] {
 				t.Errorf("getting-started.md runs a command that scripts/walkthrough.sh does not:\n  %s", c)
 			}
+		}
+	}
+	printed := digestRE.ReplaceAllString(out, "sha256:<digest>")
+	if len(blocks["text"]) < 2 {
+		t.Fatalf("getting-started.md shows %d text blocks, want the misuse and verify outputs", len(blocks["text"]))
+	}
+	for _, b := range blocks["text"] {
+		if !strings.Contains(printed, digestRE.ReplaceAllString(b, "sha256:<digest>")) {
+			t.Errorf("getting-started.md shows output the script did not print:\n%s", b)
 		}
 	}
 	if len(blocks["json"]) != len(results) {
@@ -211,4 +223,44 @@ func shownIn(shown, got any) (string, bool) {
 		return "", false
 	}
 	return "", true
+}
+
+// TestWalkthroughBusyPort: with the registry's port already taken — by a
+// listener that accepts connections and never answers, where waiting for the
+// registry used to hang — the walkthrough fails within seconds, showing the
+// registry's own error and saying how to choose another port (issue 16 item 11).
+func TestWalkthroughBusyPort(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	port := l.Addr().(*net.TCPAddr).Port
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(repoRoot, "scripts", "walkthrough.sh"))
+	cmd.Env = append(os.Environ(), fmt.Sprintf("PORT=%d", port))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	start := time.Now()
+	out, err := cmd.CombinedOutput()
+	took := time.Since(start)
+	if err == nil || ctx.Err() != nil {
+		t.Fatalf("walkthrough on a taken port: err %v after %s:\n%s", err, took, tail(string(out), 2000))
+	}
+	for _, want := range []string{fmt.Sprintf("listen tcp 127.0.0.1:%d: bind: address already in use", port), "(PORT chooses another port)"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("output does not say %q:\n%s", want, tail(string(out), 2000))
+		}
+	}
+	t.Logf("failed after %s", took.Round(time.Millisecond))
 }

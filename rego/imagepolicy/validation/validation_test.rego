@@ -86,7 +86,7 @@ test_unknown_keys_everywhere if {
 
 # Options are checked by the built-in itself: what it would refuse at verification time is a config error now.
 test_malformed_options if {
-	broken([{"op": "replace", "path": "/allow_with_verification/ghcr.io/acme~1*", "value": {"key": "DEV"}}]) == [`allow_with_verification["ghcr.io"]["acme/*"]: option "key": not a PEM public key: PEM decoding failed`]
+	broken([{"op": "replace", "path": "/allow_with_verification/ghcr.io/acme~1*", "value": {"key": "DEV"}}]) == [`allow_with_verification["ghcr.io"]["acme/*"]: option "key": not a PEM public key: "DEV" is not PEM text; the option takes the key itself, not a file name (e.g. jq --rawfile key cosign.pub, or opa-cosign verify --key cosign.pub)`]
 	broken([{"op": "replace", "path": "/allow_with_verification/ghcr.io/acme~1*", "value": {"certificate-identity-regexp": "(", "certificate-oidc-issuer": "x"}}]) == [concat("", [`allow_with_verification["ghcr.io"]["acme/*"]: option "certificate-identity-regexp": invalid regexp: error parsing regexp: missing closing ): `, "`(`"])]
 	broken([{"op": "replace", "path": "/controls/attestations/ghcr.io/acme~1*/0/opts", "value": {"key": testing.keys.DEV, "tlog": false}}])[0] == `controls.attestations["ghcr.io"]["acme/*"][0].opts: option "tlog": unknown option (known: annotations, certificate, certificate-chain, certificate-github-workflow-name, certificate-github-workflow-ref, certificate-github-workflow-repository, certificate-github-workflow-sha, certificate-github-workflow-trigger, certificate-identity, certificate-identity-regexp, certificate-oidc-issuer, certificate-oidc-issuer-regexp, insecure-ignore-sct, insecure-ignore-tlog, key, signature-repository, trusted-root, type)`
 }
