@@ -13,7 +13,7 @@ var optionDocs = map[string]string{
 	"signature-repository":                   "repository holding the signatures, as `COSIGN_REPOSITORY` (e.g. `ghcr.io/acme/signatures`).",
 	"insecure-ignore-tlog":                   "boolean, default false. Skip the transparency-log check. Otherwise a signature must carry a Rekor SET or bundle entry verified offline against the trust root (an error when the trust root has no log).",
 	"insecure-ignore-sct":                    "boolean, default false. Accept a certificate without an embedded SCT (otherwise an error when the trust root has no CT log and no `key` is given).",
-	"trusted-root":                           "name of a trust root configured in `plugins.cosign.trust_roots`; default: the Sigstore public-good root embedded in the binary.",
+	"trusted-root":                           "name of a trust root configured in `plugins.cosign.trust_roots`, or a `trusted_root.json` object given inline (e.g. from `data`, so it rotates with a bundle; a malformed one is an option error); default: the Sigstore public-good root embedded in the binary.",
 	"certificate-identity":                   "keyless: the exact certificate identity (SAN: e-mail or URI).",
 	"certificate-identity-regexp":            "keyless: Go RE2 regexp the identity must match; unanchored unless you write `^…$`.",
 	"certificate-oidc-issuer":                "keyless: the exact OIDC issuer.",

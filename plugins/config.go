@@ -28,6 +28,8 @@ type Config struct {
 	Limits         LimitsConfig               `json:"limits"`
 	// GatekeeperProvider is Gatekeeper's external-data provider (gatekeeper_config.go).
 	GatekeeperProvider GatekeeperConfig `json:"gatekeeper_provider"`
+	// Kubernetes is registry credentials from the cluster (kubernetes_config.go); nil: off.
+	Kubernetes *KubernetesConfig `json:"kubernetes"`
 
 	engine engine.Config // the validated result
 }
@@ -110,6 +112,11 @@ func ParseConfig(raw []byte) (*Config, error) {
 		if _, err := os.Stat(f); err != nil {
 			return nil, fieldError("registry.ca_file", err.Error())
 		}
+	}
+	if r, err := c.Kubernetes.resolver(); err != nil {
+		return nil, err
+	} else if r != nil {
+		e.PullSecrets = r
 	}
 	e.TrustRoots = map[string]root.TrustedMaterial{}
 	for name, tr := range c.TrustRoots {

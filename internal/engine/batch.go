@@ -6,6 +6,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/opa-cosign/opa-cosign/internal/reference"
+	"github.com/opa-cosign/opa-cosign/internal/registry"
 	"github.com/opa-cosign/opa-cosign/internal/verify"
 )
 
@@ -27,19 +28,25 @@ func (e *Engine) VerifyBatch(ctx context.Context, reqs []Request) []*verify.Resu
 	b := newBatch(e, len(reqs))
 	out := make([]*verify.Result, len(reqs))
 	jobs := make([]*job, len(reqs))
+	creds := e.resolveCredentials(ctx, reqs)
 	for i, r := range reqs {
 		ref, bad := verify.Parse(r.Image)
 		if bad != nil {
 			out[i] = bad
 			continue
 		}
-		jobs[i] = b.image(ref, r.Image).job(r)
+		if creds[i] != nil && creds[i].failed != nil {
+			out[i] = credentialsFailed(r.Image, creds[i].failed)
+			continue
+		}
+		kr := creds[i].keyringOrNil()
+		jobs[i] = b.image(ref, r.Image, kr).job(r, kr)
 	}
 	b.run(ctx)
 	for i, j := range jobs {
 		if j != nil {
 			// Requests merged into one job may have spelled the image differently.
-			out[i] = withImage(j.result, reqs[i].Image)
+			out[i] = withNotes(withImage(j.result, reqs[i].Image), creds[i])
 		}
 	}
 	return out
@@ -59,6 +66,9 @@ type batch struct {
 type imageWork struct {
 	ref      reference.Reference
 	image    string // as first written
+	keyring  *registry.Keyring
+	fp       string // of the credentials that read the image's repository
+	tagKey   string // of the tag cache and the resolution's flight
 	target   verify.Target
 	failed   *verify.Result
 	resolved bool
@@ -66,9 +76,11 @@ type imageWork struct {
 }
 
 type job struct {
-	img    *imageWork
-	req    Request
-	result *verify.Result
+	img     *imageWork
+	req     Request
+	keyring *registry.Keyring
+	fp      string // of the credentials that read the signatures' repository
+	result  *verify.Result
 }
 
 // work is an image's resolution (job == nil) or a job's verification.
@@ -86,13 +98,16 @@ func newBatch(e *Engine, size int) *batch {
 }
 
 // image adds ref (written as image) to the batch, once per normalised
-// reference. A reference with a digest needs no resolution.
-func (b *batch) image(ref reference.Reference, image string) *imageWork {
-	if img, ok := b.images[ref.Reference]; ok {
+// reference and credentials (kr, nil for the docker config's). A reference
+// with a digest needs no resolution.
+func (b *batch) image(ref reference.Reference, image string, kr *registry.Keyring) *imageWork {
+	fp := kr.Fingerprint(ref.Name)
+	key := credKey(ref.Reference, fp)
+	if img, ok := b.images[key]; ok {
 		return img
 	}
-	img := &imageWork{ref: ref, image: image, jobs: map[string]*job{}}
-	b.images[ref.Reference] = img
+	img := &imageWork{ref: ref, image: image, keyring: kr, fp: fp, tagKey: credKey(tagKey(ref), fp), jobs: map[string]*job{}}
+	b.images[key] = img
 	if ref.Digest == "" {
 		b.pending = append(b.pending, work{img: img})
 		return img
@@ -107,13 +122,15 @@ func (b *batch) image(ref reference.Reference, image string) *imageWork {
 	return img
 }
 
-// job adds a request of img, once per kind and options.
-func (img *imageWork) job(r Request) *job {
-	k := requestKey(r)
+// job adds a request of img, once per kind, options and the credentials
+// that read its signatures (kr, nil for the docker config's).
+func (img *imageWork) job(r Request, kr *registry.Keyring) *job {
+	fp := kr.Fingerprint(verify.SignatureRef(img.ref, r.Options).Name)
+	k := credKey(requestKey(r), fp)
 	if j, ok := img.jobs[k]; ok {
 		return j
 	}
-	j := &job{img: img, req: r}
+	j := &job{img: img, req: r, keyring: kr, fp: fp}
 	img.jobs[k] = j
 	return j
 }
@@ -159,23 +176,23 @@ func (b *batch) start(ctx context.Context) {
 		var fn func(context.Context) any
 		if w.job == nil {
 			ref := w.img.ref
-			if h, ok := e.cache.tags.get(tagKey(ref)); ok {
+			if h, ok := e.cache.tags.get(w.img.tagKey); ok {
 				w.img.target = verify.Target{Image: w.img.image, Ref: ref, Digest: h}
 				w.img.resolved = true
 				b.ready(w.img)
 				continue
 			}
-			key, host, fn = "tag\x00"+tagKey(ref), ref.Registry, e.resolveWork(w.img.image, ref)
+			key, host, fn = "tag\x00"+w.img.tagKey, ref.Registry, e.resolveWork(w.img)
 		} else {
 			t := w.img.target
-			key = resultKey(t, w.job.req)
+			key = credKey(resultKey(t, w.job.req), w.img.fp, w.job.fp)
 			cached, ok := e.cache.get(key, !w.looked)
 			if ok {
 				w.job.result = cached
 				continue
 			}
 			w.looked = true
-			host, fn = verifyHost(t, w.job.req.Options), e.verifyWork(key, t, w.job.req)
+			host, fn = verifyHost(t, w.job.req.Options), e.verifyWork(key, t, w.job)
 		}
 		f := e.flights.join(ctx, key, b.notify, func() (func(), bool) { return e.slots.tryAcquire(host) }, e.cfg.Timeout, fn)
 		if f == nil {

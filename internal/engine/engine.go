@@ -10,6 +10,7 @@ import (
 
 	"github.com/sigstore/sigstore-go/pkg/root"
 
+	"github.com/opa-cosign/opa-cosign/internal/kube"
 	"github.com/opa-cosign/opa-cosign/internal/reference"
 	"github.com/opa-cosign/opa-cosign/internal/registry"
 	"github.com/opa-cosign/opa-cosign/internal/trust"
@@ -42,6 +43,10 @@ type Config struct {
 	MaxConcurrencyPerRegistry int
 	Cache                     CacheConfig
 	Observer                  Observer // metrics; default none
+	// PullSecrets reads the registry credentials of requests that carry a
+	// Kubernetes context; nil: such contexts are ignored and every request
+	// reads with the docker config.
+	PullSecrets PullSecrets
 }
 
 // Engine verifies images for the built-ins.
@@ -127,6 +132,9 @@ type Request struct {
 	Image   string
 	Options *verify.Options
 	Kind    verify.Kind
+	// Kubernetes says where the kubelet would find the registry credentials
+	// of the image (Config.PullSecrets); nil: the docker config's.
+	Kubernetes *kube.PullContext
 }
 
 // CheckOptions reports misuse that depends on the engine's configuration.
@@ -140,7 +148,7 @@ func (e *Engine) Digest(ctx context.Context, ref reference.Reference) (string, e
 	ctx, cancel := context.WithTimeout(ctx, e.cfg.Timeout)
 	defer cancel()
 	b := newBatch(e, 1)
-	img := b.image(ref, ref.Reference)
+	img := b.image(ref, ref.Reference, nil)
 	b.run(ctx)
 	if img.failed != nil {
 		return "", fmt.Errorf("%s: %s", img.failed.Errors[0].Code, img.failed.Errors[0].Message)

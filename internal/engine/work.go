@@ -18,16 +18,17 @@ type resolved struct {
 	failed *verify.Result
 }
 
-// resolveWork asks the registry which digest ref's tag names, remembering a
-// success for the tag TTL.
-func (e *Engine) resolveWork(image string, ref reference.Reference) func(context.Context) any {
+// resolveWork asks the registry which digest img's tag names, with img's
+// credentials, remembering a success for the tag TTL.
+func (e *Engine) resolveWork(img *imageWork) func(context.Context) any {
+	image, ref, kr, key := img.image, img.ref, img.keyring, img.tagKey
 	return func(ctx context.Context) any {
 		e.enter()
 		defer e.leave()
 		start, requests := time.Now(), &registry.Counter{}
-		t, failed := e.verifier.Resolve(registry.WithCounter(ctx, requests), image, ref)
+		t, failed := e.verifier.Resolve(registry.WithCounter(registry.WithKeyring(ctx, kr), requests), image, ref)
 		if failed == nil {
-			e.cache.tags.add(tagKey(ref), t.Digest)
+			e.cache.tags.add(key, t.Digest)
 		}
 		e.trace(func() Trace {
 			tr := Trace{Step: "resolve", Image: ref.Reference, Registry: ref.Registry, Digest: t.Digest.String(), Result: "resolved"}
@@ -41,16 +42,17 @@ func (e *Engine) resolveWork(image string, ref reference.Reference) func(context
 	}
 }
 
-// verifyWork verifies one request of the resolved image t and caches the
-// outcome (transient failures excepted).
-func (e *Engine) verifyWork(key string, t verify.Target, r Request) func(context.Context) any {
+// verifyWork verifies j's request of the resolved image t, with j's
+// credentials, and caches the outcome (transient failures excepted).
+func (e *Engine) verifyWork(key string, t verify.Target, j *job) func(context.Context) any {
+	r, kr := j.req, j.keyring
 	return func(ctx context.Context) any {
 		e.enter()
 		defer e.leave()
 		e.obs.InFlight(1)
 		defer e.obs.InFlight(-1)
 		start, requests := time.Now(), &registry.Counter{}
-		res := e.verifier.VerifyDigest(registry.WithCounter(ctx, requests), t, r.Options, r.Kind)
+		res := e.verifier.VerifyDigest(registry.WithCounter(registry.WithKeyring(ctx, kr), requests), t, r.Options, r.Kind)
 		took := time.Since(start)
 		e.obs.Verified(outcome(res), format(res), took)
 		e.trace(func() Trace {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -24,6 +25,8 @@ type Client struct {
 	limits   Limits
 	pullers  *pullers
 	base     []remote.Option
+	keychain authn.Keychain  // the docker config's
+	keyrings *keyringPullers // for requests with their own credentials (WithKeyring)
 }
 
 // New builds a Client from cfg.
@@ -33,10 +36,10 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{guard: g, insecure: g.insecureHosts, limits: limits}
+	c := &Client{guard: g, insecure: g.insecureHosts, limits: limits, keychain: newKeychain(cfg.DockerConfig), keyrings: newKeyringPullers()}
 	c.base = []remote.Option{
 		remote.WithTransport(g),
-		remote.WithAuthFromKeychain(newKeychain(cfg.DockerConfig)),
+		remote.WithAuthFromKeychain(c.keychain),
 		remote.WithUserAgent("opa-cosign"),
 		// Retries belong to the caller's deadline, not to the library.
 		remote.WithRetryBackoff(remote.Backoff{Steps: 1}),
@@ -64,9 +67,15 @@ func (c *Client) Limits() Limits { return c.limits }
 // It must be called before the client is used.
 func (c *Client) OnRequest(f func(*http.Request, *http.Response, error)) { c.guard.onRequest = f }
 
-// RemoteOptions are the go-containerregistry options for one operation under ctx.
+// RemoteOptions are the go-containerregistry options for one operation under
+// ctx, with ctx's keyring (WithKeyring) when it has one.
 func (c *Client) RemoteOptions(ctx context.Context) []remote.Option {
-	return append(c.base[:len(c.base):len(c.base)], remote.WithContext(ctx), remote.Reuse(c.pullers.get()))
+	opts, p, err := c.forContext(ctx)
+	opts = append(opts[:len(opts):len(opts)], remote.WithContext(ctx))
+	if err == nil {
+		opts = append(opts, remote.Reuse(p))
+	}
+	return opts
 }
 
 // Repo is r's repository as go-containerregistry addresses it, with plain HTTP
@@ -99,14 +108,18 @@ func (c *Client) Digest(ctx context.Context, r reference.Reference) (v1.Hash, er
 		return v1.Hash{}, err
 	}
 	tag := repo.Tag(r.Tag)
-	desc, err := c.pullers.get().Head(ctx, tag)
+	_, p, err := c.forContext(ctx)
+	if err != nil {
+		return v1.Hash{}, err
+	}
+	desc, err := p.Head(ctx, tag)
 	if err == nil && desc.Digest.Algorithm == "sha256" {
 		return desc.Digest, nil
 	}
 	if err != nil && (IsNotFound(err) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled)) {
 		return v1.Hash{}, err
 	}
-	got, err := c.pullers.get().Get(ctx, tag)
+	got, err := p.Get(ctx, tag)
 	if err != nil {
 		return v1.Hash{}, err
 	}

@@ -22,7 +22,7 @@ const matchAny = "^"
 // trust root, and identity criteria are optional (as for legacy signatures).
 // With `certificate`, the bundle's certificate must be that one.
 func (v *Verifier) verifyBundlePKI(b *sgbundle.Bundle, t Target, o *Options, co *cosign.CheckOpts) (*verify.VerificationResult, error) {
-	base, err := v.roots.Get(o.TrustedRoot)
+	base, err := v.trustedMaterial(o)
 	if err != nil {
 		return nil, err
 	}

@@ -13,7 +13,7 @@ import (
 // checkOpts translates options into cosign's CheckOpts. Rekor is never
 // contacted: inclusion is checked offline from the SET or bundle.
 func (v *Verifier) checkOpts(o *Options) (*cosign.CheckOpts, error) {
-	tm, err := v.roots.Get(o.TrustedRoot)
+	tm, err := v.trustedMaterial(o)
 	if err != nil {
 		return nil, err
 	}

@@ -22,5 +22,6 @@ func Codes() []CodeDoc {
 		{CodeLimitExceeded, "the registry sent more than a configured limit (signatures, referrers, bytes, redirects)."},
 		{CodeTimeout, "the verification did not finish before the deadline; the message names the step (resolving the tag, verifying signatures or attestations) and the registry. Transient, never cached."},
 		{CodeRegistryError, "any other registry failure: connection refused, 5xx, plain HTTP to a host not marked insecure, a manifest whose body does not match its digest; transient."},
+		{CodeCredentials, "the registry credentials of the request's `kubernetes` context could not be read: the API server failed or refused a read, or a pull secret is malformed (nothing was asked of the registry); transient."},
 	}
 }

@@ -10,10 +10,12 @@ import (
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/sigstore/sigstore-go/pkg/root"
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"github.com/sigstore/sigstore/pkg/signature"
 
 	"github.com/opa-cosign/opa-cosign/internal/reference"
+	"github.com/opa-cosign/opa-cosign/internal/trust"
 )
 
 // Options are validated cosign verification options. Names follow the cosign
@@ -26,9 +28,12 @@ type Options struct {
 	SignatureRepository *reference.Reference
 	IgnoreTlog          bool
 	IgnoreSCT           bool
-	TrustedRoot         string
-	Identity            Identity
-	Certificate         *CertificateOptions
+	// TrustedRoot names a trust root of the verifier's; TrustedMaterial is
+	// one given inline instead (a trusted_root.json object), which wins.
+	TrustedRoot     string
+	TrustedMaterial root.TrustedMaterial
+	Identity        Identity
+	Certificate     *CertificateOptions
 	// Type is the attestation predicate type (URI), for attestations only.
 	Type string
 
@@ -50,7 +55,7 @@ var parsers = map[string]optionParser{
 	"signature-repository":                   parseSignatureRepository,
 	"insecure-ignore-tlog":                   boolOption(func(o *Options, b bool) { o.IgnoreTlog = b }),
 	"insecure-ignore-sct":                    boolOption(func(o *Options, b bool) { o.IgnoreSCT = b }),
-	"trusted-root":                           stringOption(func(o *Options, s string) { o.TrustedRoot = s }),
+	"trusted-root":                           parseTrustedRoot,
 	"certificate-identity":                   stringOption(func(o *Options, s string) { o.Identity.Subject = s }),
 	"certificate-identity-regexp":            stringOption(func(o *Options, s string) { o.Identity.SubjectRegexp = s }),
 	"certificate-oidc-issuer":                stringOption(func(o *Options, s string) { o.Identity.Issuer = s }),
@@ -182,6 +187,35 @@ func parseKey(o *Options, v any) error {
 	}
 	o.Key, o.keySigner = verifier, signer
 	return nil
+}
+
+// parseTrustedRoot takes the name of a configured trust root, or a
+// trusted_root.json as an object: trust material that travels with the
+// policy's data (a bundle, a ConfigMap) and so rotates with it. The options'
+// fingerprint covers the object, so results verified under another root are
+// never reused.
+func parseTrustedRoot(o *Options, v any) error {
+	switch r := v.(type) {
+	case string:
+		if r == "" {
+			return fmt.Errorf("must not be empty")
+		}
+		o.TrustedRoot = r
+		return nil
+	case map[string]any:
+		b, err := json.Marshal(r)
+		if err != nil {
+			return fmt.Errorf("encoding the trusted_root.json object: %w", err)
+		}
+		tm, name, err := trust.ParseJSON(b)
+		if err != nil {
+			return err
+		}
+		o.TrustedRoot, o.TrustedMaterial = name, tm
+		return nil
+	default:
+		return fmt.Errorf("must be the name of a trust root or a trusted_root.json object, got %s", typeName(v))
+	}
 }
 
 func parseAnnotations(o *Options, v any) error {

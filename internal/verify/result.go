@@ -18,6 +18,7 @@ const (
 	CodeLimitExceeded         = "limit_exceeded"
 	CodeTimeout               = "timeout"
 	CodeRegistryError         = "registry_error"
+	CodeCredentials           = "credentials_error"
 )
 
 // Formats of a signature.

@@ -9,6 +9,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/sigstore/cosign/v2/pkg/cosign"
 	"github.com/sigstore/cosign/v2/pkg/oci"
+	"github.com/sigstore/sigstore-go/pkg/root"
 
 	"github.com/opa-cosign/opa-cosign/internal/reference"
 	"github.com/opa-cosign/opa-cosign/internal/registry"
@@ -67,7 +68,7 @@ func (v *Verifier) Resolve(ctx context.Context, image string, ref reference.Refe
 // chain and identity options. It is misuse, raised before any work, so that
 // it is never a cached verification failure.
 func (v *Verifier) CheckOptions(o *Options) error {
-	tm, err := v.roots.Get(o.TrustedRoot)
+	tm, err := v.trustedMaterial(o)
 	if err != nil {
 		return &OptionError{Option: "trusted-root", Reason: err.Error()}
 	}
@@ -90,6 +91,14 @@ func (v *Verifier) CheckOptions(o *Options) error {
 		}
 	}
 	return nil
+}
+
+// trustedMaterial is o's trust root: given inline, or named.
+func (v *Verifier) trustedMaterial(o *Options) (root.TrustedMaterial, error) {
+	if o.TrustedMaterial != nil {
+		return o.TrustedMaterial, nil
+	}
+	return v.roots.Get(o.TrustedRoot)
 }
 
 // Verify parses, resolves and verifies image in one call.
