@@ -17,7 +17,7 @@ const memoDetails = "The pair keeps, across queries, a value the policy computes
 	"it empties the store on every policy change, every reconfiguration and every committed write to OPA's store (the Data API, a bundle's activation, " +
 	"kube-mgmt's replication), since the store may change its values in place. Without it (`opa-cosign eval`, `test`) every lookup " +
 	"misses, so the policy computes each value as it would without the pair. Keys are compared by value; each name keeps at " +
-	"most 4,096 values (least recently used out first), and at most 32 names exist.\n\n" +
+	"most 4,096 values (least recently used out first), at most 8 keys whose hashes collide (oldest out first), and at most 32 names exist.\n\n" +
 	"```rego\nerrors := e if {\n\te := imagepolicy.cached(\"validation\", settings.config)\n} else := imagepolicy.cache(\"validation\", settings.config, computed_errors)\n```"
 
 var imagepolicyCached = Builtin{

@@ -12,8 +12,9 @@
 //
 // Keys are compared by value (hash, then equality); a hash collision is a
 // miss, never another key's value. Each name holds at most MaxEntries values
-// (least recently used out first) and at most MaxNames names exist, so the
-// store is bounded whatever a policy asks of it.
+// (least recently used out first), at most MaxPerHash keys share one hash,
+// and at most MaxNames names exist, so the store is bounded whatever a policy
+// or an input asks of it.
 package memo
 
 import (
@@ -29,6 +30,12 @@ const MaxEntries = 4096
 
 // MaxNames bounds the names; a value under a further name is not kept.
 const MaxNames = 32
+
+// MaxPerHash bounds the keys kept under one hash. AST hashes are not
+// cryptographic: an input whose parts an attacker chooses (an image name, a
+// namespace label) can collide at will, and an unbounded bucket would grow,
+// and be scanned, on every decision. Past the bound the oldest key is dropped.
+const MaxPerHash = 8
 
 type entry struct {
 	key, value *ast.Term
@@ -108,6 +115,9 @@ func (s *Store) Put(name string, key, value *ast.Term) {
 		if Equal(e.key.Value, key.Value) {
 			return
 		}
+	}
+	if len(bucket) >= MaxPerHash {
+		bucket = bucket[len(bucket)-MaxPerHash+1:]
 	}
 	// A new slice: a reader holding the old bucket never sees it change.
 	c.Add(h, append(append(make([]entry, 0, len(bucket)+1), bucket...), entry{key, value}))

@@ -118,3 +118,48 @@ func TestEqual(t *testing.T) {
 		t.Error("an object is not equal to itself")
 	}
 }
+
+// An attacker who chooses the key's parts can make its hash collide at will
+// (an array's hash ignores order): the keys kept under one hash stay bounded,
+// the newest are kept, and no key ever gets another's value.
+func TestCollidingKeysAreBounded(t *testing.T) {
+	s := NewStore()
+	s.Enable()
+	var keys []*ast.Term
+	for _, p := range permutations([]string{"a", "b", "c", "d"}) { // 24 orders, one hash
+		keys = append(keys, ast.ArrayTerm(ast.StringTerm(p[0]), ast.StringTerm(p[1]), ast.StringTerm(p[2]), ast.StringTerm(p[3])))
+	}
+	for _, k := range keys {
+		if k.Hash() != keys[0].Hash() {
+			t.Fatal("the test needs keys whose hashes collide")
+		}
+		s.Put("n", k, ast.StringTerm(k.String()))
+	}
+	if n := s.Len("n"); n != MaxPerHash {
+		t.Fatalf("kept %d values under one hash, want %d", n, MaxPerHash)
+	}
+	for i, k := range keys {
+		v, ok := s.Get("n", k)
+		newest := i >= len(keys)-MaxPerHash
+		if ok != newest {
+			t.Fatalf("key %d of %d (%v): kept=%v, want %v", i, len(keys), k, ok, newest)
+		}
+		if ok && v.String() != ast.StringTerm(k.String()).String() {
+			t.Fatalf("key %v got another key's value %v", k, v)
+		}
+	}
+}
+
+func permutations(xs []string) [][]string {
+	if len(xs) <= 1 {
+		return [][]string{xs}
+	}
+	var out [][]string
+	for i := range xs {
+		rest := append(append([]string{}, xs[:i]...), xs[i+1:]...)
+		for _, p := range permutations(rest) {
+			out = append(out, append([]string{xs[i]}, p...))
+		}
+	}
+	return out
+}
