@@ -168,7 +168,7 @@ func TestMisuseIsAnErrorNamingTheOption(t *testing.T) {
 }
 
 // TestAllowListStyleDeniesOnError: a misconfigured call inside an allow rule
-// leaves allow false (THREATS #20).
+// leaves allow false (docs/security.md #20).
 func TestAllowListStyleDeniesOnError(t *testing.T) {
 	f := setup(t)
 	module := `package p
@@ -201,7 +201,7 @@ func TestOptionDocsCoverEveryOption(t *testing.T) {
 	}
 }
 
-// THREATS #22: image IDs are refused by image.parse (an error saying why) and
+// docs/security.md #22: image IDs are refused by image.parse (an error saying why) and
 // are invalid_reference data for cosign.verify, never docker.io/library/<hex>.
 func TestImageIDsAreNotReferences(t *testing.T) {
 	f := setup(t)

@@ -41,7 +41,7 @@ func optionsDetails(attestation bool) string {
 }
 
 // signatureDetails documents what identifies a verified signature; the Rego
-// library counts distinct signers by `signer` (N-of-M, THREATS #26).
+// library counts distinct signers by `signer` (N-of-M, docs/security.md #26).
 const signatureDetails = "Each entry of `signatures` says who signed and which signature it is:\n\n" +
 	"| field | meaning |\n|---|---|\n" +
 	"| `format` | `legacy` (`.sig` tag) or `bundle` (Sigstore bundle referrer). |\n" +

@@ -54,7 +54,7 @@ type TrustRootConfig struct {
 	TrustedRootFile string `json:"trusted_root_file"`
 }
 
-// LimitsConfig caps what a registry can make us read (THREATS #1-#4).
+// LimitsConfig caps what a registry can make us read (docs/security.md #1-#4).
 type LimitsConfig struct {
 	MaxSignatures    *int   `json:"max_signatures"`
 	MaxReferrers     *int   `json:"max_referrers"`

@@ -120,7 +120,7 @@ func (w *configWatch) check() {
 }
 
 // stop ends the watch: the trigger is removed and the goroutine has exited
-// when it returns (THREATS #35).
+// when it returns (docs/security.md #35).
 func (w *configWatch) stop(ctx context.Context) {
 	close(w.done)
 	<-w.exited

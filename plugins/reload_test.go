@@ -16,7 +16,7 @@ import (
 	"github.com/opa-cosign/opa-cosign/internal/verify"
 )
 
-// TestReloadsLeaveNothingBehind (THREATS #35): 50 reloads, half as discovery
+// TestReloadsLeaveNothingBehind (docs/security.md #35): 50 reloads, half as discovery
 // reconfigurations and half as OPA's --watch-config does them (stop the
 // plugin, create and start a new one), each engine verifying a signed and an
 // unsigned image so that it holds cache entries and registry connections.

@@ -13,7 +13,7 @@ import (
 // VerifyBatch verifies reqs concurrently, doing identical requests once. Each
 // distinct image (by normalised reference, so "nginx" and
 // "docker.io/library/nginx:latest" are one) is resolved to a digest once, and
-// every request of that image is verified against that one digest (THREATS
+// every request of that image is verified against that one digest (docs/security.md
 // #30). All registry work runs under the engine's slots (max_concurrency in
 // all, max_concurrency_per_registry per registry) and shares flights with
 // concurrent calls. It returns when all are done or the deadline (the

@@ -35,7 +35,7 @@ func (m *movingTag) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	m.next.ServeHTTP(w, r)
 }
 
-// TestOneDigestPerImagePerBatch (THREATS #30): every request of one image in
+// TestOneDigestPerImagePerBatch (docs/security.md #30): every request of one image in
 // a batch — written differently, with other options, signatures and
 // attestations — is verified against one digest, the first the registry
 // gave, even with no tag cache to hide a re-pointed tag.

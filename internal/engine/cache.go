@@ -19,7 +19,7 @@ import (
 // Entries expire when read past their deadline rather than by a cleanup
 // goroutine: golang-lru's expirable LRU (v2.0.7) starts one that can never be
 // stopped, so every replaced engine left three behind, still counting
-// evictions (THREATS #35). A cache without goroutines is dropped with its
+// evictions (docs/security.md #35). A cache without goroutines is dropped with its
 // engine.
 type cache struct {
 	passed, failed *ttlLRU[*verify.Result]

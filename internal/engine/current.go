@@ -17,7 +17,7 @@ var (
 
 // Install makes e the engine the built-ins use (the plugin calls it on start
 // and reconfiguration) and closes the engine it replaces: calls running on
-// that one finish there, then its connections are closed (THREATS #35).
+// that one finish there, then its connections are closed (docs/security.md #35).
 func Install(e *Engine) {
 	// Values the policy kept (internal/memo) may depend on the engine's trust
 	// roots (cosign.check_options): forget them with the engine.

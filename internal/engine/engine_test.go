@@ -149,7 +149,7 @@ func TestDefinitiveFailuresExpire(t *testing.T) {
 	}
 }
 
-// THREATS #18: a tag moved to an unsigned image is denied once tag_ttl passes;
+// docs/security.md #18: a tag moved to an unsigned image is denied once tag_ttl passes;
 // the verified digest itself stays verified.
 func TestMovedTagAfterTagTTL(t *testing.T) {
 	t.Parallel()
@@ -169,7 +169,7 @@ func TestMovedTagAfterTagTTL(t *testing.T) {
 	}
 }
 
-// THREATS #21: a registry that never answers is a timeout within the
+// docs/security.md #21: a registry that never answers is a timeout within the
 // deadline, and the timeout is not cached.
 // Not parallel: it counts the process's goroutines.
 func TestHangingRegistryTimesOut(t *testing.T) {

@@ -32,7 +32,7 @@ func hangingRegistry(t *testing.T) string {
 	return strings.TrimPrefix(srv.URL, "http://")
 }
 
-// TestHangingRegistryDoesNotStarveOthers (THREATS #34, issue 11 #2): a steady
+// TestHangingRegistryDoesNotStarveOthers (docs/security.md #34, issue 11 #2): a steady
 // stream of batches against a registry that never answers — by digest, so
 // the work is verification, and by tag, so it is resolution — beside batches
 // against a healthy registry. Every healthy verification finishes, verified,

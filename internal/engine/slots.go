@@ -5,7 +5,7 @@ import "sync"
 // slots bound registry work: at most max pieces at once in all, and at most
 // perRegistry against any one registry, so that a registry that stops
 // answering holds perRegistry slots and no more while the others go on
-// (THREATS #34). Slots are taken without waiting; who got none waits for
+// (docs/security.md #34). Slots are taken without waiting; who got none waits for
 // released and tries again, under its own deadline.
 type slots struct {
 	mu               sync.Mutex

@@ -13,17 +13,17 @@ const (
 	sha256 = "sha256:" + hex64
 )
 
-// corpus holds every THREATS #16 and #22 form and the edges of the grammar.
+// corpus holds every docs/security.md #16 and #22 form and the edges of the grammar.
 // It also seeds FuzzParse.
 var corpus = []string{
-	// THREATS #16: Docker Hub and its aliases; a look-alike host.
+	// docs/security.md #16: Docker Hub and its aliases; a look-alike host.
 	"nginx", "library/nginx", "docker.io/nginx", "index.docker.io/library/nginx", "registry-1.docker.io/library/nginx",
 	"docker.io.evil.com/nginx", "docker.io/library/nginx:latest", "DOCKER.IO/nginx", "INDEX.DOCKER.IO/nginx:1.25",
 	"registry-1.docker.io/nginx", "index.docker.io/nginx", "docker.io/library/library/nginx", "ubuntu/nginx:1.0",
-	// THREATS #22: image IDs, and names that only look like them.
+	// docs/security.md #22: image IDs, and names that only look like them.
 	sha256, hex64, hex64[:12], hex64[:40], hex64[:63], hex64[:11], hex64 + "0", "docker.io/library/" + hex64[:12],
 	"library/" + hex64[:12], hex64[:12] + ":v1", "sha256:" + hex64[:12], "SHA256:" + hex64, strings.ToUpper(hex64[:12]),
-	// Tags, digests, both (THREATS #17).
+	// Tags, digests, both (docs/security.md #17).
 	"ghcr.io/acme/app:v1", "ghcr.io/acme/app@" + sha256, "ghcr.io/acme/app:v1@" + sha256, "nginx@" + sha256,
 	"nginx:1.25@" + sha256, "ghcr.io/acme/app@sha512:" + strings.Repeat("ab", 64), "ghcr.io/acme/app@md5:00",
 	"nginx@sha256:abc", "nginx:", "nginx:bad tag", "nginx:" + strings.Repeat("t", 128), "nginx:" + strings.Repeat("t", 129),

@@ -35,7 +35,7 @@ type Reference struct {
 }
 
 // imageID matches what a container runtime takes for an image ID rather than a
-// name (THREATS #22): containerd and CRI-O resolve "sha256:<64 hex>" and a bare
+// name (docs/security.md #22): containerd and CRI-O resolve "sha256:<64 hex>" and a bare
 // hex prefix of 12 to 64 characters to an image already on the node, so such a
 // reference never reaches the registry that a Docker Hub reading would verify.
 var imageID = regexp.MustCompile(`^(?:sha256:[0-9a-f]{64}|[0-9a-f]{12,64})$`)

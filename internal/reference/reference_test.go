@@ -14,7 +14,7 @@ func TestParse(t *testing.T) {
 		in                             string
 		registry, repo, tag, dig, full string
 	}{
-		// THREATS #16: the first five are one image.
+		// docs/security.md #16: the first five are one image.
 		{"nginx", "docker.io", "library/nginx", "latest", "", "docker.io/library/nginx:latest"},
 		{"library/nginx", "docker.io", "library/nginx", "latest", "", "docker.io/library/nginx:latest"},
 		{"docker.io/nginx", "docker.io", "library/nginx", "latest", "", "docker.io/library/nginx:latest"},
@@ -27,7 +27,7 @@ func TestParse(t *testing.T) {
 		{"localhost/app:v1", "localhost", "app", "v1", "", "localhost/app:v1"},
 		{"GHCR.io/acme/app:v1", "ghcr.io", "acme/app", "v1", "", "ghcr.io/acme/app:v1"},
 		{"ghcr.io/acme/app@" + d, "ghcr.io", "acme/app", "", d, "ghcr.io/acme/app@" + d},
-		// THREATS #17: both kept; the digest is what runs.
+		// docs/security.md #17: both kept; the digest is what runs.
 		{"ghcr.io/acme/app:v1@" + d, "ghcr.io", "acme/app", "v1", d, "ghcr.io/acme/app:v1@" + d},
 		{"127.0.0.1:5000/a/b/c:tag-1.0", "127.0.0.1:5000", "a/b/c", "tag-1.0", "", "127.0.0.1:5000/a/b/c:tag-1.0"},
 	}
@@ -51,7 +51,7 @@ func TestParseInvalid(t *testing.T) {
 	}
 }
 
-// THREATS #22: runtime image IDs are not references. containerd resolves them
+// docs/security.md #22: runtime image IDs are not references. containerd resolves them
 // to an image already on the node; reading them as Docker Hub names would
 // verify docker.io/library/<hex> instead.
 func TestParseRejectsImageIDs(t *testing.T) {

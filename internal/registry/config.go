@@ -28,7 +28,7 @@ type Config struct {
 	BlobReads int
 }
 
-// Limits bound the work a hostile registry can cause (THREATS #1-#4, #19).
+// Limits bound the work a hostile registry can cause (docs/security.md #1-#4, #19).
 type Limits struct {
 	MaxManifestBytes int64 // manifests, indexes and referrer lists; default 4 MiB
 	MaxBlobBytes     int64 // blobs, e.g. signature payloads, attestations and bundles; default 8 MiB

@@ -12,7 +12,7 @@ var ErrLimitExceeded = errors.New("limit exceeded")
 var ErrInsecureRefused = errors.New("plain HTTP refused")
 
 // ErrDigestMismatch marks a manifest whose body does not hash to the digest the
-// registry claimed for it (THREATS #10).
+// registry claimed for it (docs/security.md #10).
 var ErrDigestMismatch = errors.New("manifest digest mismatch")
 
 func limitError(what string, limit int64) error {

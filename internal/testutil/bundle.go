@@ -48,7 +48,7 @@ type Bundle struct {
 	// Keyless only: Timestamp adds the virtual TSA's RFC 3161 timestamp;
 	// NoTlog leaves the Rekor entry out.
 	Timestamp, NoTlog bool
-	// ForeignTlog carries the genuine log entry of another artifact (THREATS #7).
+	// ForeignTlog carries the genuine log entry of another artifact (docs/security.md #7).
 	ForeignTlog bool
 	// RawPayload replaces the statement (for malformed-payload tests).
 	RawPayload []byte

@@ -16,10 +16,10 @@ import (
 const (
 	// FaultHang never answers a manifest request: the client must give up.
 	FaultHang = "hang"
-	// FaultEndless lists 10,000 signatures under every .sig tag (THREATS #1).
+	// FaultEndless lists 10,000 signatures under every .sig tag (docs/security.md #1).
 	FaultEndless = "endless"
 	// FaultHuge lists one signature whose layer claims 64 MiB and streams
-	// without a Content-Length for as long as the client reads (THREATS #2).
+	// without a Content-Length for as long as the client reads (docs/security.md #2).
 	FaultHuge = "huge"
 )
 

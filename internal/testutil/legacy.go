@@ -41,7 +41,7 @@ type Legacy struct {
 	// Rekor, when set, adds a Rekor SET signed by this (virtual) log.
 	Rekor *ca.VirtualSigstore
 	// RekorPayload makes the SET cover another payload (a genuine SET from
-	// another artifact, THREATS #7).
+	// another artifact, docs/security.md #7).
 	RekorPayload []byte
 	// Statement, when set, makes it a .att attestation with this in-toto
 	// statement (JSON) as DSSE payload.

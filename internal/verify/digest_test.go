@@ -11,7 +11,7 @@ import (
 	"github.com/opa-cosign/opa-cosign/internal/verify"
 )
 
-// TestWhatTagResolutionTrusts (issue 11 #6, THREATS #9, #10): a tag is
+// TestWhatTagResolutionTrusts (issue 11 #6, docs/security.md #9, #10): a tag is
 // resolved with a HEAD, and the registry's Docker-Content-Digest is taken as
 // the tag's digest when it is a sha256 digest. Whatever digest the registry
 // names is the one verified, reported and pinned, so a lying HEAD can only

@@ -114,7 +114,7 @@ func TestKeySigned(t *testing.T) {
 	}
 }
 
-// TestTagAndDigest: with both, only the digest counts (THREATS #17).
+// TestTagAndDigest: with both, only the digest counts (docs/security.md #17).
 func TestTagAndDigest(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
@@ -126,7 +126,7 @@ func TestTagAndDigest(t *testing.T) {
 	check(t, verifyImage(t, w.v, signed.Context().Name()+":unsigned@"+signed.DigestStr(), o, verify.Signatures), want{verified: true})
 }
 
-// TestTagMoved: a tag re-pointed to an unsigned image fails (THREATS #18).
+// TestTagMoved: a tag re-pointed to an unsigned image fails (docs/security.md #18).
 func TestTagMoved(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)

@@ -107,7 +107,7 @@ func (v *Verifier) legacyOne(ctx context.Context, sig oci.Signature, h v1.Hash, 
 }
 
 // signatureClaims checks that the signed payload names digest h — so a
-// signature copied from another image does not verify (THREATS #8) — and
+// signature copied from another image does not verify (docs/security.md #8) — and
 // carries the required annotations.
 func signatureClaims(sig oci.Signature, h v1.Hash, want map[string]string) error {
 	if err := cosign.SimpleClaimVerifier(sig, h, nil); err != nil {
@@ -139,7 +139,7 @@ func checkAnnotations(want map[string]string, have map[string]any) error {
 }
 
 // legacyStatement parses a legacy attestation's DSSE envelope and checks that
-// its statement names digest h (THREATS #6, #7).
+// its statement names digest h (docs/security.md #6, #7).
 func legacyStatement(sig oci.Signature, h v1.Hash) (*statement, error) {
 	env, err := legacyEnvelope(sig)
 	if err != nil {

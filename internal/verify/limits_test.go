@@ -73,7 +73,7 @@ func TestHostileRegistries(t *testing.T) {
 		fault func(d name.Digest) func(http.ResponseWriter, *http.Request) bool
 		code  string
 	}{
-		{"10,000 signature layers (THREATS #1)", func(d name.Digest) func(http.ResponseWriter, *http.Request) bool {
+		{"10,000 signature layers (docs/security.md #1)", func(d name.Digest) func(http.ResponseWriter, *http.Request) bool {
 			return func(w http.ResponseWriter, r *http.Request) bool {
 				if !strings.HasSuffix(r.URL.Path, sigTag(d)+".sig") {
 					return false
@@ -86,7 +86,7 @@ func TestHostileRegistries(t *testing.T) {
 				return true
 			}
 		}, verify.CodeLimitExceeded},
-		{"10,000 referrers (THREATS #1)", func(d name.Digest) func(http.ResponseWriter, *http.Request) bool {
+		{"10,000 referrers (docs/security.md #1)", func(d name.Digest) func(http.ResponseWriter, *http.Request) bool {
 			return func(w http.ResponseWriter, r *http.Request) bool {
 				if !strings.HasSuffix(r.URL.Path, sigTag(d)) {
 					return false
@@ -101,7 +101,7 @@ func TestHostileRegistries(t *testing.T) {
 		// go-containerregistry reads a blob only up to its descriptor's size and
 		// then checks the digest: the candidate fails there, having read 243
 		// bytes of the 4 MiB the registry streams.
-		{"blob streaming past its descriptor (THREATS #2)", func(name.Digest) func(http.ResponseWriter, *http.Request) bool {
+		{"blob streaming past its descriptor (docs/security.md #2)", func(name.Digest) func(http.ResponseWriter, *http.Request) bool {
 			return func(w http.ResponseWriter, r *http.Request) bool {
 				if r.Method != http.MethodGet || !strings.Contains(r.URL.Path, "/blobs/") {
 					return false
@@ -115,7 +115,7 @@ func TestHostileRegistries(t *testing.T) {
 				return true
 			}
 		}, verify.CodeNoMatchingSignatures},
-		{"Content-Length of 10 GiB (THREATS #2)", func(name.Digest) func(http.ResponseWriter, *http.Request) bool {
+		{"Content-Length of 10 GiB (docs/security.md #2)", func(name.Digest) func(http.ResponseWriter, *http.Request) bool {
 			return func(w http.ResponseWriter, r *http.Request) bool {
 				if r.Method != http.MethodGet || !strings.Contains(r.URL.Path, "/blobs/") {
 					return false
@@ -126,7 +126,7 @@ func TestHostileRegistries(t *testing.T) {
 				return true
 			}
 		}, verify.CodeLimitExceeded},
-		{"redirect loop (THREATS #19)", func(d name.Digest) func(http.ResponseWriter, *http.Request) bool {
+		{"redirect loop (docs/security.md #19)", func(d name.Digest) func(http.ResponseWriter, *http.Request) bool {
 			return func(w http.ResponseWriter, r *http.Request) bool {
 				if !strings.HasSuffix(r.URL.Path, sigTag(d)+".sig") {
 					return false
@@ -135,7 +135,7 @@ func TestHostileRegistries(t *testing.T) {
 				return true
 			}
 		}, verify.CodeLimitExceeded},
-		{"manifest body not matching its digest header (THREATS #10)", func(d name.Digest) func(http.ResponseWriter, *http.Request) bool {
+		{"manifest body not matching its digest header (docs/security.md #10)", func(d name.Digest) func(http.ResponseWriter, *http.Request) bool {
 			return func(w http.ResponseWriter, r *http.Request) bool {
 				if !strings.HasSuffix(r.URL.Path, "/manifests/v1") {
 					return false
@@ -178,7 +178,7 @@ func TestHostileRegistries(t *testing.T) {
 }
 
 // TestTooManySignatures: more candidates than max_signatures is a limit, not
-// a long loop (THREATS #1).
+// a long loop (docs/security.md #1).
 func TestTooManySignatures(t *testing.T) {
 	t.Parallel()
 	host, _, v, key := hostileWorld(t)

@@ -14,7 +14,7 @@ import (
 )
 
 // Prefixes of Signature.Signer, one per way a signer is known. Policies count
-// distinct signers by this string (N-of-M, THREATS #26), so it names who
+// distinct signers by this string (N-of-M, docs/security.md #26), so it names who
 // signed, never how the signature was found.
 const (
 	signerKey     = "key:sha256:"     // key-signed: the verifying key's SubjectPublicKeyInfo

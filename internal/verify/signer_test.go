@@ -74,7 +74,7 @@ func storedDigests(t *testing.T, d name.Digest) (legacy, bundle []string) {
 	return legacy, bundle
 }
 
-// TestSignerAndDigestKey (THREATS #26): the signer is the key, whatever the
+// TestSignerAndDigestKey (docs/security.md #26): the signer is the key, whatever the
 // image or format; two keys are two signers; each signature is identified by
 // its own bytes as stored.
 func TestSignerAndDigestKey(t *testing.T) {

@@ -11,7 +11,7 @@ import (
 const inTotoPayloadType = "application/vnd.in-toto+json"
 
 // cosignSignPredicate is the predicate type of a cosign v3 image signature: an
-// attestation of any other type is not a signature (THREATS #6).
+// attestation of any other type is not a signature (docs/security.md #6).
 const cosignSignPredicate = "https://sigstore.dev/cosign/sign/v1"
 
 // statement is an in-toto statement (v0.1 or v1); v1 subjects may carry

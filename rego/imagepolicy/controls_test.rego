@@ -67,7 +67,7 @@ test_deny_vuln_gate_severity_and_age if {
 	one("ghcr.io/acme/dev-only", gates([{"type": "vuln", "opts": testing.dev, "max_age_hours": 72}])).allowed
 }
 
-# THREATS #5: provenance required, only a vuln attestation of that type present.
+# docs/security.md #5: provenance required, only a vuln attestation of that type present.
 test_deny_wrong_attestation_type if {
 	r := one("ghcr.io/acme/dev-only", gates([slsa_rule]))
 	r.allowed == false
@@ -98,7 +98,7 @@ test_controls_do_not_apply_to_unmatched_patterns if {
 	one("ghcr.io/acme/app", with_controls({"attestations": {"ghcr.io": {"other/*": [slsa_rule]}}})).allowed
 }
 
-# THREATS #30: when the tag moves between the signature and the attestation requests of one image, the decision
+# docs/security.md #30: when the tag moves between the signature and the attestation requests of one image, the decision
 # would describe two images: denied, naming both digests.
 test_deny_results_about_different_digests if {
 	r := one("ghcr.io/acme/moving:v1", gates([{"type": "vuln", "opts": testing.dev}]))
@@ -119,7 +119,7 @@ test_deny_attestation_gate_when_the_builtin_fails if {
 
 critical_rule := {"type": "vuln", "opts": testing.dev, "max_severity": {"CRITICAL": 0}}
 
-# THREATS #31: a Grype report is read, not taken for a clean one.
+# docs/security.md #31: a Grype report is read, not taken for a clean one.
 test_deny_grype_report_with_a_critical_finding if {
 	r := one("ghcr.io/acme/grype-critical", gates([critical_rule]))
 	r.allowed == false
@@ -141,7 +141,7 @@ test_deny_when_the_newest_report_fails if {
 	r.reasons == ["vuln attestation: 1 CRITICAL vulnerabilities in the Trivy report, at most 0 allowed"]
 }
 
-# THREATS #32: the source matches at a path boundary, and only the build's own source counts.
+# docs/security.md #32: the source matches at a path boundary, and only the build's own source counts.
 test_deny_provenance_source_prefix_without_boundary if {
 	rule := {"type": "slsaprovenance1", "opts": testing.dev, "source_repositories": ["https://github.com/acme/app"]}
 	r := one("ghcr.io/acme/app-evil", gates([rule]))

@@ -74,7 +74,7 @@ test_deny_signed_by_another_key if {
 	r.reasons == ["no_matching_signatures: none verified"]
 }
 
-# THREATS #16: Docker Hub spellings are one image; a look-alike host is another registry.
+# docs/security.md #16: Docker Hub spellings are one image; a look-alike host is another registry.
 test_docker_hub_normalisation if {
 	config := {"allow_with_verification": {"index.docker.io": {"library/nginx": testing.dev}}}
 	every img in ["nginx", "library/nginx", "docker.io/nginx", "index.docker.io/library/nginx", "registry-1.docker.io/library/nginx"] {
@@ -141,7 +141,7 @@ test_threshold_counts_two_keys if {
 	r.reasons == ["1 of 2 required signers verified (a signer counts once)", "no_matching_signatures: none verified"]
 }
 
-# THREATS #26: one keyless signature matching two overlapping option sets meets one of them.
+# docs/security.md #26: one keyless signature matching two overlapping option sets meets one of them.
 test_deny_one_signature_counted_twice if {
 	config := with_key("acme/*", {"threshold": 2, "of": [
 		{"certificate-identity-regexp": "@acme\\.example$", "certificate-oidc-issuer": testing.issuer},
@@ -180,7 +180,7 @@ test_threshold_is_a_matching if {
 	r.reasons == ["2 of 3 required signers verified (a signer counts once)"]
 }
 
-# THREATS #17: with a tag and a digest, only the digest counts.
+# docs/security.md #17: with a tag and a digest, only the digest counts.
 test_deny_signed_tag_with_unsigned_digest if {
 	r := one("ghcr.io/acme/app:v1@sha256:1111111111111111111111111111111111111111111111111111111111111111", with_key("acme/app", testing.dev))
 	r.allowed == false
@@ -188,7 +188,7 @@ test_deny_signed_tag_with_unsigned_digest if {
 	r.reasons == ["no_signatures: no signatures found"]
 }
 
-# THREATS #20: a failing built-in denies, with a reason.
+# docs/security.md #20: a failing built-in denies, with a reason.
 test_deny_when_the_builtin_fails if {
 	d := imagepolicy.decision with input as {"images": ["ghcr.io/acme/app"]}
 		with data.imagepolicy.config as with_key("acme/app", testing.dev)
@@ -250,7 +250,7 @@ test_allow_no_images if {
 	decide([], testing.das_config).allowed
 }
 
-# THREATS #22: a runtime image ID names a cached local image, not a Docker Hub repository.
+# docs/security.md #22: a runtime image ID names a cached local image, not a Docker Hub repository.
 test_deny_runtime_image_ids if {
 	config := {"allow_without_verification": {"docker.io": ["**"]}}
 	every img in [

@@ -143,7 +143,7 @@ with_controls(r, entry, cfg, rs, one) := r if {
 } else := object.union(r, {"allowed": false, "reasons": array.concat(r.reasons, ["the image controls could not be evaluated"])})
 
 # digest_violations: every result of one image must be about one digest, or the signers, attestations and pinned
-# digest of the decision could describe different images (THREATS #30).
+# digest of the decision could describe different images (docs/security.md #30).
 # one_digest_each is true when no image's results name two digests, found in one pass over the results (the common
 # case): digest_violations then has nothing to look for, and the per-image search runs only when it can find something.
 one_digest_each(rs) if {
@@ -177,7 +177,7 @@ batch_results(reqs) := r if {
 } else := {}
 
 # total_result never leaves an image out: a comprehension would silently drop an undefined element, and an
-# "every image is allowed" check over fewer images would allow (THREATS #20).
+# "every image is allowed" check over fewer images would allow (docs/security.md #20).
 total_result(img, entry, rs) := r if {
 	r := image_result(img, entry, rs)
 } else := object.union(unevaluated(img), {"reasons": ["the image could not be evaluated"]})

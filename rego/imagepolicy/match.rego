@@ -21,7 +21,7 @@ entries(section, registry) := [[host, value] |
 ]
 
 # Docker Hub official images are written "nginx" in configs but are library/nginx. Only library/<one segment> is
-# an official image: docker.io/library/ubuntu/evil is someone's repository, not "ubuntu/evil" (THREATS #16).
+# an official image: docker.io/library/ubuntu/evil is someone's repository, not "ubuntu/evil" (docs/security.md #16).
 candidate_paths(parsed) := {parsed.repository, trim_prefix(parsed.repository, "library/")} if {
 	parsed.registry == "docker.io"
 	regex.match(`^library/[^/]+$`, parsed.repository)

@@ -18,7 +18,7 @@ global := {
 	"mode": "enforce",
 }
 
-# THREATS #25: a namespace entry replaces the keys it names; it never merges into them.
+# docs/security.md #25: a namespace entry replaces the keys it names; it never merges into them.
 test_deny_empty_overlay_section_replaces_the_global_one if {
 	config := object.union(global, {"namespaces": {"prod": {"allow_without_verification": {}}}})
 	decide(["evil/miner:latest"], "dev", config, {}).allowed
@@ -40,7 +40,7 @@ test_deny_stricter_overlay_is_all_that_applies if {
 
 labels(name, l) := {name: {"metadata": {"name": name, "labels": l}}}
 
-# THREATS #28: modes by explicit names or labels an admin sets; a name glob is matched last.
+# docs/security.md #28: modes by explicit names or labels an admin sets; a name glob is matched last.
 test_label_selector_sets_the_mode if {
 	config := object.union(global, {
 		"allow_without_verification": {},

@@ -2,7 +2,7 @@
 # title: Distinct signers
 # description: |
 #   Counts how many option sets of an N-of-M requirement are met by signers of their own. One signer never counts
-#   twice (THREATS #26): a keyless identity that matches two overlapping option sets, or one key named twice,
+#   twice (docs/security.md #26): a keyless identity that matches two overlapping option sets, or one key named twice,
 #   meets one of them. Signers are the `signer` of each verified signature (docs/builtins.md): a key fingerprint,
 #   or a certificate's issuer and identity.
 package imagepolicy.signers

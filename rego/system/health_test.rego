@@ -18,7 +18,7 @@ test_not_ready_without_config if {
 	health.ready == false with input as {"plugins_ready": true}
 }
 
-# THREATS #24: a config with errors keeps the replica out of the Service until it is fixed.
+# docs/security.md #24: a config with errors keeps the replica out of the Service until it is fixed.
 test_not_ready_with_config_errors if {
 	bad := object.union(valid, {"controls": {"require_digest": "true"}})
 	data.imagepolicy.config_errors == ["controls.require_digest: must be a boolean (true or false), got a string \"true\""] with data.imagepolicy.config as bad

@@ -2,7 +2,7 @@
 # title: Decision-log masking
 # description: |
 #   Decision logs must not copy what a Pod spec carries: env values, commands and arguments hold secrets
-#   (THREATS #29). For admission reviews and Pod lists, the logged input is replaced by what the decision needs:
+#   (docs/security.md #29). For admission reviews and Pod lists, the logged input is replaced by what the decision needs:
 #   the request's identity (uid, kind, namespace, name, operation, user) and every image with its location. This
 #   policy depends on nothing else, so it masks from the first request, before kube-mgmt has loaded the library.
 package system.log

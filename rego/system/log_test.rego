@@ -25,7 +25,7 @@ review := {
 
 masked(event) := {m | some m in log.mask with input as event}
 
-# THREATS #29: the logged input keeps the request's identity and its images, nothing else of the Pod.
+# docs/security.md #29: the logged input keeps the request's identity and its images, nothing else of the Pod.
 test_admission_input_is_replaced_by_a_summary if {
 	masked({"input": review, "result": {}}) == {{"op": "upsert", "path": "/input", "value": {
 		"apiVersion": "admission.k8s.io/v1",

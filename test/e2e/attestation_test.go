@@ -29,7 +29,7 @@ const (
 
 // TestAttestationsFromCosignAttest: `cosign attest --type slsaprovenance|vuln`
 // by cosign v2 (.att) and v3 (bundle), verified through the server; only the
-// requested type verifies (THREATS #5).
+// requested type verifies (docs/security.md #5).
 func TestAttestationsFromCosignAttest(t *testing.T) {
 	host := startRegistry(t)
 	srv := startServer(t, host)

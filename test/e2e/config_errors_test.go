@@ -10,7 +10,7 @@ import (
 )
 
 // TestConfigErrorsDenyAndFailReadiness: a malformed control is a config error that the server reports, denies every
-// image for, and fails readiness on, until the config is fixed through the data API (THREATS #24). The server's log
+// image for, and fails readiness on, until the config is fixed through the data API (docs/security.md #24). The server's log
 // names it once for that revision of the config, however many decisions are denied, and says when it is fixed
 // (issue 16 item 2).
 func TestConfigErrorsDenyAndFailReadiness(t *testing.T) {

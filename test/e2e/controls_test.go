@@ -43,7 +43,7 @@ func provenancePredicate(source string) string {
 }
 
 // TestControlsAgainstRealAttestations: the library's attestation gates and N-of-M signers, with signatures and
-// attestations made by the real cosign v2 and v3 in the real registry, decided by the server (THREATS #26, #31,
+// attestations made by the real cosign v2 and v3 in the real registry, decided by the server (docs/security.md #26, #31,
 // #32). Each denial is asserted with its reason.
 func TestControlsAgainstRealAttestations(t *testing.T) {
 	host := startRegistry(t)

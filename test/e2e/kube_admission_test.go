@@ -51,7 +51,7 @@ func TestKubernetesAdmission(t *testing.T) {
 	for _, ns := range []string{"prod", "tools", "dev-team", "dev-tenant"} {
 		c.namespace(t, ns)
 	}
-	// Warn mode by a label an admin sets; a tenant's namespace named like it gets nothing (THREATS #28).
+	// Warn mode by a label an admin sets; a tenant's namespace named like it gets nothing (docs/security.md #28).
 	c.mustKubectl(t, "", "label", "namespace", "dev-team", warnLabel+"=warn")
 	w.replicate(t, c, "prod", "dev-team", "dev-tenant")
 	c.waitWebhooks(t, "prod", tag("legacy"), legacy.String(), tag("unsigned"))

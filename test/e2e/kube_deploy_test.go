@@ -40,7 +40,7 @@ func TestKubernetesDeployment(t *testing.T) {
 		t.Fatalf("ready before kube-mgmt loaded anything")
 	}
 
-	// The API is closed to anonymous writers (THREATS: a policy replaced from inside the cluster).
+	// The API is closed to anonymous writers (docs/security.md, "What is trusted": whoever can write the policy).
 	if code := srv.put(t, srv.https+"/v1/policies/evil", "package evil\n", ""); code != http.StatusUnauthorized {
 		t.Fatalf("anonymous PUT /v1/policies over the webhook port: %d, want 401", code)
 	}
@@ -70,7 +70,7 @@ func TestKubernetesDeployment(t *testing.T) {
 	c.create(t, "prod", podNamed("nginx", "nginx:1.27")).denied(t, `image "nginx:1.27": no rule of the verification config matches docker.io/library/nginx`)
 
 	// Warn mode comes from the namespace label, replicated from the API server; a name does not give it
-	// (THREATS #28).
+	// (docs/security.md #28).
 	r := c.create(t, "dev", podNamed("nginx", "nginx:1.27"))
 	r.admitted(t)
 	if !strings.Contains(r.out, `Warning: container "c" image "nginx:1.27": no rule of the verification config matches`) {
@@ -78,7 +78,7 @@ func TestKubernetesDeployment(t *testing.T) {
 	}
 	c.create(t, "dev-tenant", podNamed("nginx", "nginx:1.27")).denied(t, `image "nginx:1.27"`)
 
-	// Decision logs keep the images and nothing else of the Pod (THREATS #29).
+	// Decision logs keep the images and nothing else of the Pod (docs/security.md #29).
 	secret := podNamed("secret", "registry.k8s.io/pause:3.10")
 	secret["spec"].(map[string]any)["containers"].([]any)[0].(map[string]any)["env"] = []any{map[string]any{"name": "TOKEN", "value": "s3cr3t-e2e-env"}}
 	c.create(t, "prod", secret).admitted(t)

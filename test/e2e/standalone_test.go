@@ -56,7 +56,7 @@ func TestStandaloneExample(t *testing.T) {
 	waitHTTP(t, base+"/health?bundles&plugins")
 	waitHTTP(t, base+"/health/ready")
 
-	// The shipped config shows an allow and a deny with no setup, and trusts no signer (THREATS #27).
+	// The shipped config shows an allow and a deny with no setup, and trusts no signer (docs/security.md #27).
 	for _, c := range []struct {
 		image   string
 		allowed bool
@@ -98,7 +98,7 @@ func TestStandaloneExample(t *testing.T) {
 		t.Errorf("PUT with the API token: %d, want 204", code)
 	}
 
-	// Decision logs carry no Pod spec beyond its images (THREATS #29).
+	// Decision logs carry no Pod spec beyond its images (docs/security.md #29).
 	review := admissionReview("Pod", "CREATE", "prod", map[string]any{"spec": map[string]any{"containers": []any{
 		map[string]any{"name": "app", "image": "nginx:1.27", "env": []any{map[string]any{"name": "DB_PASSWORD", "value": "s3cr3t-in-env"}}},
 	}}})

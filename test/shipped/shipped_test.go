@@ -1,7 +1,7 @@
 // Package shipped checks the verification configs the project ships — both
 // bundles' data.json and deploy/kubernetes's ConfigMap — the way a user gets
 // them: valid, and admitting nobody's signature but the user's own
-// (docs/security.md, THREATS #27).
+// (docs/security.md, docs/security.md #27).
 package shipped
 
 import (
@@ -126,7 +126,7 @@ func TestShippedConfigsAreValid(t *testing.T) {
 	}
 }
 
-// THREATS #27: an attacker who signs their own image keyless from their own workflow is not admitted by any
+// docs/security.md #27: an attacker who signs their own image keyless from their own workflow is not admitted by any
 // shipped config; registry.k8s.io/pause, allowed without verification, shows what an allow looks like.
 func TestShippedConfigsAdmitNoAttacker(t *testing.T) {
 	for name, cfg := range shippedConfigs(t) {

@@ -5,7 +5,7 @@
 #   `source_repositories`. The source is the build's own — v1 `buildDefinition.externalParameters`
 #   (`workflow.repository`, `configSource.uri` or `source`), v0.2 `invocation.configSource.uri` — never a
 #   dependency or material, and it matches a listed repository at a path boundary: `https://github.com/acme/app`
-#   does not cover `https://github.com/acme/app-evil` (THREATS #32). One statement passing both checks is enough.
+#   does not cover `https://github.com/acme/app-evil` (docs/security.md #32). One statement passing both checks is enough.
 package imagepolicy.controls.provenance
 
 import rego.v1

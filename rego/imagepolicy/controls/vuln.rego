@@ -4,7 +4,7 @@
 #   Reads the vulnerability reports of verified attestations — Trivy JSON, Grype JSON or SARIF 2.1.0, on their
 #   own or inside cosign's vuln predicate (predicate.scanner.result) — and checks them against a rule's
 #   `max_severity` and `max_age_hours`. A report it cannot read fails the gate: an unreadable report is not a
-#   clean one (THREATS #31). When several reports verified, the newest decides (every one, when their times are
+#   clean one (docs/security.md #31). When several reports verified, the newest decides (every one, when their times are
 #   not all known).
 package imagepolicy.controls.vuln
 

@@ -25,7 +25,7 @@ container_lists := ["initContainers", "containers", "ephemeralContainers"]
 
 # of(object, kind) lists {list, index, name, image, path} for each container and each image volume
 # (`volumes[].image.reference`, Kubernetes 1.35+: an image mounted as a volume is code and data that run too,
-# THREATS #23). path is the JSON Pointer of the image field, for patches.
+# docs/security.md #23). path is the JSON Pointer of the image field, for patches.
 of(obj, kind) := array.concat(containers(obj, kind), image_volumes(obj, kind))
 
 containers(obj, kind) := [c |

@@ -94,7 +94,7 @@ test_deny_unsigned_init_container_every_kind if {
 	}
 }
 
-# THREATS #15: order does not matter.
+# docs/security.md #15: order does not matter.
 test_deny_any_unsigned_container_in_any_order if {
 	every case in [[[signed, unsigned], 1], [[unsigned, signed], 0]] {
 		r := validate(review("Pod", "CREATE", "prod", workload("Pod", pod_spec(case[0], []))))
@@ -103,7 +103,7 @@ test_deny_any_unsigned_container_in_any_order if {
 	}
 }
 
-# THREATS #14: kubectl debug adds an ephemeral container through the subresource.
+# docs/security.md #14: kubectl debug adds an ephemeral container through the subresource.
 test_deny_unsigned_ephemeral_container if {
 	obj := workload("Pod", object.union(pod_spec([signed], []), {"ephemeralContainers": [{"name": "debugger", "image": "busybox"}]}))
 	rv := json.patch(review("Pod", "UPDATE", "prod", obj), [{"op": "add", "path": "/request/subResource", "value": "ephemeralcontainers"}])
@@ -229,7 +229,7 @@ test_scan_annotation if {
 
 with_volumes(obj, kind, volumes) := json.patch(obj, [{"op": "add", "path": concat("/", array.concat([""], array.concat(images.pod_spec[kind], ["volumes"]))), "value": volumes}])
 
-# THREATS #23: an image volume is verified like a container, in every kind, and pinned.
+# docs/security.md #23: an image volume is verified like a container, in every kind, and pinned.
 test_deny_unsigned_image_volume_every_kind if {
 	every kind, _ in images.pod_spec {
 		obj := with_volumes(workload(kind, pod_spec([signed], [])), kind, [{"name": "cfg", "configMap": {"name": "c"}}, {"name": "models", "image": {"reference": unsigned, "pullPolicy": "IfNotPresent"}}])

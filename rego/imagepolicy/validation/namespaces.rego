@@ -77,7 +77,7 @@ exempt_problems(path, overlay) := util.expect(path, overlay.exempt, "boolean", "
 
 else := set()
 
-# Namespace names are DNS labels; "*" is the only glob character (THREATS #28: prefer exact names or labels an
+# Namespace names are DNS labels; "*" is the only glob character (docs/security.md #28: prefer exact names or labels an
 # admin sets to globs, which whoever creates a namespace can match).
 namespace_pattern_problems(path, p) := {sprintf("%s: %s is not a namespace name or glob (lower-case letters, digits, \"-\" and \"*\")", [path, util.got(p)])} if {
 	not is_string(p)

@@ -117,7 +117,7 @@ valid_host(host) if regex.match(`^\[[0-9a-f:]+\](:[0-9]{1,5})?$`, lower(host))
 
 # Image path patterns: repository characters, "/" between segments, "*" within a segment and "**" across.
 # Other glob syntax (?, [...], {...}) is refused: it would count as literal characters and outrank exact rules
-# (THREATS #33). Upper case is refused too: image paths are lower case, so such a pattern would never match and
+# (docs/security.md #33). Upper case is refused too: image paths are lower case, so such a pattern would never match and
 # a weaker rule would decide instead.
 pattern_problems(path, pattern) := {sprintf("%s: pattern must be a string, got %s", [path, got(pattern)])} if {
 	not is_string(pattern)

@@ -2,7 +2,7 @@
 # title: Config validation
 # description: |
 #   Checks data.imagepolicy.config as a whole — unknown keys, wrong types, malformed cosign options, glob syntax
-#   other than `*` and `**` — so that a malformed control never switches itself off (THREATS #24). Every problem
+#   other than `*` and `**` — so that a malformed control never switches itself off (docs/security.md #24). Every problem
 #   names its field; while there is any, every image is denied and readiness fails (docs/policies.md).
 package imagepolicy.validation
 

@@ -44,7 +44,7 @@ test_config_not_an_object if {
 	errors("allow everything") == [`data.imagepolicy.config: must be an object, got a string`]
 }
 
-# THREATS #24: each malformed control named, none switched off silently.
+# docs/security.md #24: each malformed control named, none switched off silently.
 test_attestation_rule_as_an_object if {
 	broken([{"op": "replace", "path": "/controls/attestations/ghcr.io/acme~1*", "value": {"type": "vuln", "opts": testing.dev}}]) == [sprintf(`controls.attestations["ghcr.io"]["acme/*"]: must be a non-empty array of attestation rules, got an object %s`, [json.marshal({"type": "vuln", "opts": testing.dev})])]
 }
@@ -106,7 +106,7 @@ test_malformed_requirements if {
 	broken([{"op": "replace", "path": "/allow_with_verification/ghcr.io/acme~1app", "value": {"threshold": 2, "of": too_many}}]) == [`allow_with_verification["ghcr.io"]["acme/app"].of: must be a list of 1 to 10 options objects, got 11`]
 }
 
-# THREATS #33: glob syntax other than * and ** would be literal and outrank exact rules.
+# docs/security.md #33: glob syntax other than * and ** would be literal and outrank exact rules.
 test_glob_syntax_beyond_stars if {
 	every pattern in ["acme/[a-z]pp", "acme/ap?", "acme/{app,web}", "acme/App", "acme//app", "/acme", "acme/***", "acme\\app"] {
 		e := broken([{"op": "add", "path": sprintf("/allow_with_verification/ghcr.io/%s", [replace(pattern, "/", "~1")]), "value": testing.dev}])
