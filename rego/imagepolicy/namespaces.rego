@@ -3,7 +3,7 @@
 # description: |
 #   Chooses the overlay of a namespace and lays it over the global config. An overlay replaces each top-level key
 #   it names — it never merges into it — so a stricter `allow_with_verification` or an empty
-#   `allow_without_verification` in prod really is all that prod allows (docs/security.md, docs/security.md #25).
+#   `allow_without_verification` in prod really is all that prod allows (docs/security.md #25).
 #   Precedence: an entry of `namespaces` naming the namespace exactly, then the first `namespace_selectors` entry
 #   whose labels the namespace carries, then the most specific glob of `namespaces`.
 package imagepolicy.namespaces

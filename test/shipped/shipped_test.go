@@ -1,7 +1,7 @@
 // Package shipped checks the verification configs the project ships — both
 // bundles' data.json and deploy/kubernetes's ConfigMap — the way a user gets
 // them: valid, and admitting nobody's signature but the user's own
-// (docs/security.md, docs/security.md #27).
+// (docs/security.md #27).
 package shipped
 
 import (

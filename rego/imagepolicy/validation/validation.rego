@@ -32,3 +32,15 @@ config_problems(cfg) := union({
 	namespaces.problems(cfg),
 	envoy.problems(cfg),
 })
+
+# errors_once is errors, kept across decisions for the same config. The problems of the config are a function of
+# the config alone (and of the policy and the plugin's trust roots, whose every change empties the store), so a
+# decision asks for them through imagepolicy.cached: while the cosign plugin runs they are computed once per config
+# revision, not on every decision. Without the plugin every lookup misses and `errors` is computed as before.
+# It lives beside `errors`: kube-mgmt loads each file of the policy ConfigMap as its own module, in order, and a
+# module naming a rule of its package that no loaded module defines yet does not compile.
+errors_once := e if {
+	e := imagepolicy.cached("imagepolicy.validation.errors", errors_key)
+} else := imagepolicy.cache("imagepolicy.validation.errors", errors_key, errors)
+
+errors_key := [settings.loaded, settings.config]
