@@ -26,8 +26,12 @@ func main() {
 	defer os.RemoveAll(work)
 	e := &env{root: root, work: work}
 	defer e.stop()
-	// BENCH_ONLY=envoy|warm|slow|scale|memory measures one section alone.
+	// BENCH_ONLY=envoy|gatekeeper|warm|slow|scale|memory measures one section alone.
 	switch os.Getenv("BENCH_ONLY") {
+	case "gatekeeper":
+		e.setup(10)
+		fmt.Print(e.gatekeeperSection())
+		return
 	case "envoy":
 		e.setup(1)
 		fmt.Print(e.envoySection())
@@ -105,6 +109,7 @@ func main() {
 	p("%s", e.envoySection())
 	p("%s", e.scaleSection())
 	p("%s", e.memorySection())
+	p("%s", e.gatekeeperSection())
 
 	fmt.Print(b.String())
 	if out := os.Getenv("BENCH_OUT"); out != "" {

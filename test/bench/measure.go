@@ -94,6 +94,12 @@ type load struct {
 // load sends perClient requests from each of clients concurrent clients.
 func (s server) load(path string, body []byte, ok func([]byte) bool, clients, perClient int) load {
 	s.post(path, body, ok) // prepares the query
+	return measureLoad(clients, perClient, func() time.Duration { return s.post(path, body, ok) })
+}
+
+// measureLoad runs one perClient times in each of clients concurrent
+// goroutines and returns the latencies' median, p99 and calls per second.
+func measureLoad(clients, perClient int, one func() time.Duration) load {
 	var mu sync.Mutex
 	var all []time.Duration
 	var wg sync.WaitGroup
@@ -104,7 +110,7 @@ func (s server) load(path string, body []byte, ok func([]byte) bool, clients, pe
 			defer wg.Done()
 			local := make([]time.Duration, 0, perClient)
 			for range perClient {
-				local = append(local, s.post(path, body, ok))
+				local = append(local, one())
 			}
 			mu.Lock()
 			all = append(all, local...)

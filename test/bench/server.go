@@ -22,9 +22,10 @@ type server struct {
 
 // serverOpts vary the server of a measurement.
 type serverOpts struct {
-	maxConcurrency int  // plugins.cosign.max_concurrency (and per registry); default 32
-	patterns       int  // patterns of the registry's allow_with_verification section; default 1
-	plainStore     bool // without --optimize-store-for-read-speed
+	maxConcurrency int    // plugins.cosign.max_concurrency (and per registry); default 32
+	patterns       int    // patterns of the registry's allow_with_verification section; default 1
+	plainStore     bool   // without --optimize-store-for-read-speed
+	cosignYAML     string // more of plugins.cosign, indented four spaces (e.g. gatekeeper_provider)
 }
 
 // trivialPolicy is the baseline of the warm measurements: OPA's cost for the
@@ -55,8 +56,8 @@ func (e *env) startServerWith(o serverOpts) server {
 	must(os.WriteFile(filepath.Join(dir, "data.json"), b, 0o600))
 	must(os.WriteFile(filepath.Join(dir, "trivial.rego"), []byte(trivialPolicy), 0o600))
 	must(os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(fmt.Sprintf(
-		"plugins:\n  cosign:\n    timeout: 30s\n    max_concurrency: %d\n    max_concurrency_per_registry: %d\n    registry:\n      insecure: [%q, %q]\ndecision_logs:\n  console: false\n",
-		o.maxConcurrency, o.maxConcurrency, e.registry, e.proxy)), 0o600))
+		"plugins:\n  cosign:\n    timeout: 30s\n    max_concurrency: %d\n    max_concurrency_per_registry: %d\n    registry:\n      insecure: [%q, %q]\n%sdecision_logs:\n  console: false\n",
+		o.maxConcurrency, o.maxConcurrency, e.registry, e.proxy, o.cosignYAML)), 0o600))
 	addr := freeAddr()
 	args := []string{"run", "--server", "--log-level", "error", "--addr", addr, "--config-file", filepath.Join(dir, "config.yaml")}
 	if !o.plainStore {
