@@ -168,3 +168,18 @@ test_no_trust_section_keeps_the_pem_message if {
 	cfg := object.remove(patched([{"op": "remove", "path": "/allow_with_verification/registry.corp.example"}, {"op": "remove", "path": "/controls"}]), ["trust"])
 	errors(cfg) == [`allow_with_verification["ghcr.io"]["acme/*"]: option "key": not a PEM public key: "dev" is not PEM text; the option takes the key itself, not a file name (e.g. jq --rawfile key cosign.pub, or opa-cosign verify --key cosign.pub)`]
 }
+
+# A namespace overlay's rules name the top-level material too; with the name bound to another key, they deny.
+test_overlay_rules_use_named_material if {
+	cfg := patched([{"op": "add", "path": "/namespaces", "value": {"prod": {"allow_with_verification": {"ghcr.io": {"acme/dev-only": {"key": "dev"}}}}}}])
+	errors(cfg) == []
+	d := imagepolicy.decision with input as {"images": ["ghcr.io/acme/dev-only"], "namespace": "prod"}
+		with data.imagepolicy.config as cfg
+		with cosign.verify_batch as testing.verify_batch
+	d.allowed == true
+	rotated := json.patch(cfg, [{"op": "replace", "path": "/trust/keys/dev", "value": testing.keys.SEC}])
+	r := imagepolicy.decision with input as {"images": ["ghcr.io/acme/dev-only"], "namespace": "prod"}
+		with data.imagepolicy.config as rotated
+		with cosign.verify_batch as testing.verify_batch
+	r.images[0].reasons == ["no_matching_signatures: none verified"]
+}
