@@ -3,7 +3,9 @@
 package e2e
 
 import (
+	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -53,13 +55,24 @@ func TestTrustRotationThroughBundles(t *testing.T) {
 	srv.waitRevision(t, "library", "v1")
 	checkReady(t, srv, true)
 	expectVerdicts(t, srv, "v1", images, []bool{true, false, true, false})
+	verified := upstreamVerifications(t, srv)
+	if verified < float64(len(images)) {
+		t.Fatalf("/metrics counts %v verifications after deciding %d images", verified, len(images))
+	}
+	// The results are cached now: the same decision verifies nothing upstream.
 	expectVerdicts(t, srv, "v1 (cached)", images, []bool{true, false, true, false})
+	if n := upstreamVerifications(t, srv); n != verified {
+		t.Fatalf("the repeated v1 decision verified %v times upstream, want 0 (cached)", n-verified)
+	}
 
 	bundles.publish(t, "v2", config(keyB.pem(t), rootB))
 	srv.waitRevision(t, "library", "v2")
 	// The first decision after activation: A's cached passes are under another key (the options' fingerprint covers
-	// the material), so A is verified again — and fails.
+	// the material), so every image is verified again — A's fail.
 	expectVerdicts(t, srv, "v2", images, []bool{false, true, false, true})
+	if n := upstreamVerifications(t, srv); n != verified+float64(len(images)) {
+		t.Fatalf("the first v2 decision verified %v times upstream, want %d (no result of v1 reused)", n-verified, len(images))
+	}
 	checkReady(t, srv, true)
 
 	// A malformed root in a bundle is a config error, never a root left out.
@@ -118,6 +131,32 @@ func deniedByVerification(reasons []string) bool {
 		}
 	}
 	return true
+}
+
+// upstreamVerifications is the server's count of verifications done (cache misses), from /metrics.
+func upstreamVerifications(t *testing.T, srv server) float64 {
+	t.Helper()
+	resp, err := http.Get(srv.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n float64
+	for _, line := range strings.Split(string(body), "\n") {
+		if !strings.HasPrefix(line, "cosign_verifications_total{") {
+			continue
+		}
+		v, err := strconv.ParseFloat(line[strings.LastIndex(line, " ")+1:], 64)
+		if err != nil {
+			t.Fatalf("/metrics: %q: %v", line, err)
+		}
+		n += v
+	}
+	return n
 }
 
 // checkReady checks GET /health/ready (the bundle's system.health policy).
