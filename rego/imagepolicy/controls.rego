@@ -11,6 +11,7 @@ import rego.v1
 import data.imagepolicy.controls.provenance
 import data.imagepolicy.controls.vuln
 import data.imagepolicy.match
+import data.imagepolicy.trust
 
 # violations lists why an image fails the configured controls (empty when none apply or all pass).
 violations(img, entry, cfg, rs) := array.concat(
@@ -54,8 +55,9 @@ matched_rules(entry, cfg) := m.value if {
 	is_array(m.value)
 } else := []
 
-# attestation_request is the verify_batch request of one rule.
-attestation_request(img, rule) := {"image": img, "opts": object.union(object.get(rule, "opts", {}), {"type": rule.type}), "attestation": true}
+# attestation_request is the verify_batch request of one rule, its named key or trusted root replaced by the
+# material (imagepolicy.trust).
+attestation_request(img, rule) := {"image": img, "opts": trust.resolve(object.union(object.get(rule, "opts", {}), {"type": rule.type})), "attestation": true}
 
 requests(img, entry, cfg) := rule_requests(img, attestation_rules(entry, cfg))
 

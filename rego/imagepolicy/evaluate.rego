@@ -15,6 +15,7 @@ import data.imagepolicy.namespaces
 import data.imagepolicy.requirement
 import data.imagepolicy.settings
 import data.imagepolicy.signers
+import data.imagepolicy.trust
 import data.imagepolicy.validation
 
 # config is the effective config of a namespace (see imagepolicy.namespaces), kept across decisions while the
@@ -98,8 +99,9 @@ plan_entry(p, cfg) := with_requirement(p.value, match.rule(cfg, p.value)) if {
 	p.ok
 } else := {"parsed": null, "rule": {"rule": "none", "host": "", "pattern": ""}}
 
-# with_requirement adds the requirement of a with-verification rule; a malformed one is left out, which denies.
-with_requirement(parsed, r) := {"parsed": parsed, "rule": r, "requirement": requirement.of(r.options)} if {
+# with_requirement adds the requirement of a with-verification rule, its named keys and trusted roots replaced by
+# the material (imagepolicy.trust); a malformed one is left out, which denies.
+with_requirement(parsed, r) := {"parsed": parsed, "rule": r, "requirement": trust.requirement(requirement.of(r.options))} if {
 	r.rule == "allow_with_verification"
 } else := {"parsed": parsed, "rule": r}
 

@@ -89,6 +89,22 @@ signed_by(opts, s) if {
 	s.subject
 	subject_ok(opts, s.subject)
 	issuer_ok(opts, s.issuer)
+	ca_ok(opts, object.get(s, "ca", "public-good"))
+}
+
+# ca_ok: a keyless certificate chains to a Fulcio CA of the trusted root the options name — an inline
+# trusted_root.json (roots_test.rego) holding the signer's CA, or the default public-good root for the world's
+# other keyless signers.
+ca_ok(opts, ca) if {
+	is_object(opts["trusted-root"])
+	some authority in opts["trusted-root"].certificateAuthorities
+	some cert in authority.certChain.certificates
+	cert.rawBytes == ca
+}
+
+ca_ok(opts, ca) if {
+	not is_object(object.get(opts, "trusted-root", null))
+	object.get(opts, "trusted-root", "public-good") == ca
 }
 
 subject_ok(opts, subject) if opts["certificate-identity"] == subject

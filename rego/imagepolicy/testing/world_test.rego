@@ -53,6 +53,7 @@ signatures := {
 	digest_of("ghcr.io/acme/rescanned"): [{"signer": {"key": "DEV"}}],
 	digest_of("ghcr.io/acme/app-evil"): [{"signer": {"key": "DEV"}}],
 	digest_of("ghcr.io/acme/depends"): [{"signer": {"key": "DEV"}}],
+	digest_of("registry.corp.example/app"): [{"signer": carol_corp_a}],
 }
 
 type_uris := {

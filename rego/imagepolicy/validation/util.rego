@@ -8,6 +8,8 @@ package imagepolicy.validation.util
 import rego.v1
 
 import data.imagepolicy.match
+import data.imagepolicy.settings
+import data.imagepolicy.trust
 
 # Paths name each field the way a user would find it: top.key["map key"][index].
 
@@ -130,8 +132,30 @@ valid_pattern(pattern) if {
 	not contains(pattern, "***")
 }
 
-# options_problems asks the built-in itself, so the config is held to exactly what verification will accept.
-options_problems(path, opts, attestation) := {sprintf("%s: %s", [path, p]) | some p in cosign.check_options(opts, attestation)}
+# options_problems asks the built-in itself, so the config is held to exactly what verification will accept: the
+# options as verification gets them, named keys and trusted roots replaced by the material (imagepolicy.trust).
+options_problems(path, opts, attestation) := {sprintf("%s: %s", [path, p]) | some p in option_problems(opts, attestation)}
+
+option_problems(opts, attestation) := [unknown_key_name(opts.key)] if {
+	unknown_key_name(opts.key)
+} else := [with_root_names(p, opts) | some p in cosign.check_options(trust.resolve(opts), attestation)]
+
+# With named keys in the config, a key that is not PEM text is a name that is missing: say so, not that a file name
+# was given.
+unknown_key_name(k) := sprintf(`option "key": %s is neither a PEM public key nor a name in trust.keys (names: %s)`, [json.marshal(k), trust.names(trust.keys)]) if {
+	"keys" in object.keys(object.get(settings.config, "trust", {}))
+	is_string(k)
+	not contains(k, "-----BEGIN")
+	not k in object.keys(trust.keys)
+}
+
+# An unknown trusted root name is looked for in the config too: the built-in's message names only the plugin's roots.
+with_root_names(p, opts) := sprintf("%s, nor a name in trust.trusted_roots (names: %s)", [p, trust.names(trust.trusted_roots)]) if {
+	"trusted_roots" in object.keys(object.get(settings.config, "trust", {}))
+	is_string(opts["trusted-root"])
+	not opts["trusted-root"] in object.keys(trust.trusted_roots)
+	startswith(p, `option "trusted-root": unknown trusted root`)
+} else := p
 
 # duplicate_host_problems: two spellings of one registry (docker.io, index.docker.io) with the same pattern leave
 # the choice between their rules to the spelling.

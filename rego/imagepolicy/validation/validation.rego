@@ -12,6 +12,7 @@ import data.imagepolicy.settings
 import data.imagepolicy.validation.envoy
 import data.imagepolicy.validation.namespaces
 import data.imagepolicy.validation.sections
+import data.imagepolicy.validation.trust
 import data.imagepolicy.validation.util
 
 # errors is the set of problems of the loaded config, each "<field>: <what is wrong>".
@@ -23,7 +24,7 @@ errors := {"data.imagepolicy.config: no verification config is loaded"} if {
 
 top_keys := {
 	"allow_with_verification", "allow_without_verification", "mode", "controls",
-	"exempt_namespaces", "namespaces", "namespace_selectors", "envoy",
+	"exempt_namespaces", "namespaces", "namespace_selectors", "envoy", "trust",
 }
 
 config_problems(cfg) := union({
@@ -31,6 +32,7 @@ config_problems(cfg) := union({
 	sections.problems("", cfg),
 	namespaces.problems(cfg),
 	envoy.problems(cfg),
+	trust.problems(cfg),
 })
 
 # errors_once is errors, kept across decisions for the same config. The problems of the config are a function of

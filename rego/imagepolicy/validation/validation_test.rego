@@ -77,7 +77,7 @@ test_unknown_keys_everywhere if {
 		{"op": "add", "path": "/namespaces/prod/exempt_namespaces", "value": []},
 		{"op": "add", "path": "/controls/attestations/ghcr.io/acme~1*/0/max_critical", "value": 0},
 	]) == [
-		`"allow_with_verifcation": unknown key (known: allow_with_verification, allow_without_verification, controls, envoy, exempt_namespaces, mode, namespace_selectors, namespaces)`,
+		`"allow_with_verifcation": unknown key (known: allow_with_verification, allow_without_verification, controls, envoy, exempt_namespaces, mode, namespace_selectors, namespaces, trust)`,
 		`controls.attestations["ghcr.io"]["acme/*"][0].max_critical: unknown key (known: builder_ids, max_age_hours, max_severity, opts, source_repositories, type)`,
 		`controls.require_digests: unknown key (known: attestations, registries, require_digest, scan_annotation, verification_annotations)`,
 		`namespaces["prod"].exempt_namespaces: unknown key (known: allow_with_verification, allow_without_verification, controls, exempt, mode)`,
