@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,6 +16,7 @@ import (
 // as the cluster's webhook, reading registry credentials from the cluster
 // (plugins.cosign.kubernetes), with its output kept for the test to read.
 type pullSecretsWebhook struct {
+	cmd *exec.Cmd
 	url string
 	out *syncBuffer // stdout and stderr: server log and console decision log
 }
@@ -65,6 +67,12 @@ func (c cluster) applyNarrowRBAC(t *testing.T, namespaces ...string) {
 	}
 }
 
+// applyShipped applies a manifest file of the repository as it is.
+func (c cluster) applyShipped(t *testing.T, rel string) {
+	t.Helper()
+	c.mustKubectl(t, "", "apply", "-f", filepath.Join(repoRoot, rel))
+}
+
 // startPullSecretsWebhook runs opa-cosign with the kubernetes-admission
 // bundle (verification config cfg) and the shipped server config, in which
 // the registry section trusts caFile and names an empty docker config (so
@@ -105,7 +113,7 @@ func startPullSecretsWebhook(t *testing.T, c cluster, cfg map[string]any, caFile
 	diagnostic := fmt.Sprintf("http://127.0.0.1:%d", diag)
 	// DOCKER_CONFIG too points nowhere: no credentials of the test's user or
 	// machine reach the server by a default path.
-	_, w.out = startCapture(t, bin(t, "build/opa-cosign"), []string{"DOCKER_CONFIG=" + t.TempDir()}, "run", "--server",
+	w.cmd, w.out = startCapture(t, bin(t, "build/opa-cosign"), []string{"DOCKER_CONFIG=" + t.TempDir()}, "run", "--server",
 		"--addr", w.url, "--diagnostic-addr", diagnostic,
 		"--tls-cert-file", tlsID.cert, "--tls-private-key-file", tlsID.key,
 		"--config-file", filepath.Join(dir, "config.yaml"), "--bundle", bundle)

@@ -20,6 +20,8 @@ import (
 // Namespaces: team-a and team-b are listed in kubernetes.namespaces and
 // bound by the narrow RBAC; team-c is listed but not bound (RBAC must refuse
 // the read); team-d is not listed (its secrets must not be read at all).
+// Last, a second server with namespaces ["*"] and cluster-wide.yaml reads
+// team-c's and team-d's.
 func TestKubernetesPullSecrets(t *testing.T) {
 	c := startCluster(t)
 	reg := startTLSRegistry(t)
@@ -27,6 +29,8 @@ func TestKubernetesPullSecrets(t *testing.T) {
 
 	signed := reg.push(t, "e2e/private", "v1")
 	reg.sign(t, v2, k, signed.String())
+	bundled := reg.push(t, "e2e/private", "v3") // a Sigstore bundle, found through the referrers API
+	reg.sign(t, v3, k, bundled.String())
 	reg.push(t, "e2e/private", "unsigned")
 	image, unsignedImage := reg.host+"/e2e/private:v1", reg.host+"/e2e/private:unsigned"
 
@@ -57,14 +61,15 @@ func TestKubernetesPullSecrets(t *testing.T) {
 	}
 	w := startPullSecretsWebhook(t, c, cfg, reg.caFile, access, []string{"team-a", "team-b", "team-c"}, "1s")
 	c.waitWebhooks(t, "team-a", image, signed.String(), unsignedImage)
+	logs := []*syncBuffer{w.out} // every opa-cosign server's output
 	// What the registry answers a client without the right credentials: its
 	// own 401, not a failure of opa-cosign's.
 	unauthorized := `container "c0" image "` + image + `": unauthorized: resolving digest of ` + image +
 		`: GET https://` + reg.host + `/v2/e2e/private/manifests/v1: UNAUTHORIZED: authentication required`
 
 	t.Run("a: pod with the right pull secret admitted and pinned", func(t *testing.T) {
-		c.create(t, "team-a", pod("private", withPullSecrets(podSpec([]string{image}, nil), "regcred"))).admitted(t)
-		c.wantImages(t, "team-a", "pod/private", "{.spec.containers[*].image}", signed.String())
+		c.create(t, "team-a", pod("private", withPullSecrets(podSpec([]string{image, reg.host + "/e2e/private:v3"}, nil), "regcred"))).admitted(t)
+		c.wantImages(t, "team-a", "pod/private", "{.spec.containers[*].image}", signed.String()+" "+bundled.String())
 	})
 	t.Run("a, negative twin: unsigned image in the same repository, right secret, denied", func(t *testing.T) {
 		c.create(t, "team-a", pod("private-unsigned", withPullSecrets(podSpec([]string{unsignedImage}, nil), "regcred"))).
@@ -128,8 +133,27 @@ func TestKubernetesPullSecrets(t *testing.T) {
 		c.create(t, "team-d", pod("private", withPullSecrets(podSpec([]string{image}, nil), "regcred"))).
 			denied(t, unauthorized+`; [map[Action:pull Class: Name:e2e/private Type:repository]] (the pull secrets of namespace "team-d" are not read (plugins.cosign.kubernetes.namespaces))`)
 	})
+	t.Run("cluster-wide RBAC and namespaces [\"*\"]: every namespace's secrets read", func(t *testing.T) {
+		c.applyShipped(t, "deploy/kubernetes/pull-secrets/cluster-wide.yaml")
+		// The first server stops, so that no answer below can be its: until
+		// the API server calls the new one, failurePolicy Fail refuses.
+		_ = w.cmd.Process.Kill()
+		_ = w.cmd.Wait()
+		wide := startPullSecretsWebhook(t, c, cfg, reg.caFile, access, []string{"*"}, "1s")
+		c.waitWebhooks(t, "team-a", image, signed.String(), unsignedImage)
+		// team-c and team-d, refused above, have no RoleBinding: the ClusterRoleBinding grants the read.
+		for _, ns := range []string{"team-c", "team-d"} {
+			c.create(t, ns, pod("wide", withPullSecrets(podSpec([]string{image}, nil), "regcred"))).admitted(t)
+			c.wantImages(t, ns, "pod/wide", "{.spec.containers[*].image}", signed.String())
+		}
+		c.create(t, "team-b", pod("wide", podSpec([]string{image}, nil))).denied(t, unauthorized)
+		logs = append(logs, wide.out)
+	})
 	t.Run("the password is in no log line", func(t *testing.T) {
-		out := w.out.String()
+		var out string
+		for _, l := range logs {
+			out += l.String()
+		}
 		// The check reads the decision log, not an empty buffer: the
 		// decisions of the scenarios above are in it.
 		if !strings.Contains(out, "decision_id") || !strings.Contains(out, image) {
