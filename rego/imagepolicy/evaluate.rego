@@ -33,7 +33,11 @@ mode(cfg) := m if {
 } else := "enforce"
 
 # decide evaluates images in namespace: {"mode", "images": [one result per image, in order]}.
-decide(images, namespace) := {"mode": "enforce", "images": [config_error_result(img) | some img in images]} if {
+decide(images, namespace) := decide_with(images, namespace, null)
+
+# decide_with is decide with the registry credentials' pull context (cosign.verify_batch's `kubernetes`), or null
+# for none: every verification of the batch is read with the credentials the kubelet would use.
+decide_with(images, namespace, pull) := {"mode": "enforce", "images": [config_error_result(img) | some img in images]} if {
 	count(validation.errors_once) > 0
 } else := {
 	"mode": mode(cfg),
@@ -41,7 +45,7 @@ decide(images, namespace) := {"mode": "enforce", "images": [config_error_result(
 } if {
 	cfg := config(namespace)
 	pl := plan(images, cfg)
-	rs := batch_results(requests(pl))
+	rs := batch_results(with_pull(requests(pl), pull))
 	one := one_digest_each(rs)
 }
 
@@ -132,6 +136,11 @@ requests(pl) := array.concat(
 		some i, r in controls.rule_requests(img, entry.attestation_rules)
 	],
 )
+
+# with_pull gives every request the pull context, unless there is none.
+with_pull(keyed, null) := keyed
+
+with_pull(keyed, pull) := [[k, object.union(r, {"kubernetes": pull})] | some [k, r] in keyed] if pull != null
 
 # results maps each request to its result; undefined when the batch fails (misuse), which denies.
 results(keyed) := {keyed[i][0]: res | some i, res in cosign.verify_batch([r | some [_, r] in keyed])}

@@ -52,7 +52,34 @@ unchanged(c) if {
 }
 
 # result of evaluating every container image (each distinct image once).
-result := evaluate.decide([c.image | some c in containers], namespace)
+result := evaluate.decide_with([c.image | some c in containers], namespace, pull_context)
+
+# pull_context says where the kubelet will find the images' registry credentials (docs/deployment.md, "Registry
+# credentials from the cluster"): the Pod spec's imagePullSecrets and, for a workload template, its ServiceAccount,
+# whose pull secrets the ServiceAccount admission plugin gives the Pods it creates when the template names none. A
+# Pod has them already (that plugin runs before the webhooks), so it gives no ServiceAccount. The plugin's
+# `kubernetes` section decides whether they are read; without it the context is ignored.
+pull_context := {
+	"namespace": namespace,
+	"image_pull_secrets": [s.name | some s in object.get(pod_spec, "imagePullSecrets", []); is_string(s.name); s.name != ""],
+	"service_account": service_account,
+} if {
+	namespace != ""
+} else := null
+
+pod_spec := s if {
+	s := object.get(request.object, images.pod_spec[kind], {})
+	is_object(s)
+} else := {}
+
+# service_account of a template: as the ServiceAccount admission plugin will set it, "default" when unnamed.
+service_account := "" if {
+	kind == "Pod"
+} else := sa if {
+	sa := object.get(pod_spec, "serviceAccountName", "")
+	is_string(sa)
+	sa != ""
+} else := "default"
 
 verdicts := {r.image: r | some r in result.images}
 

@@ -19,11 +19,30 @@ verify_batch(reqs) := [verify_any(r) | some r in reqs] if {
 valid_request(r) if {
 	is_object(r)
 	every k, _ in r {
-		k in {"image", "opts", "attestation"}
+		k in {"image", "opts", "attestation", "kubernetes"}
 	}
+	valid_pull_context(object.get(r, "kubernetes", null))
 	is_string(r.image)
 	is_boolean(object.get(r, "attestation", false))
 	count(cosign.check_options(r.opts, object.get(r, "attestation", false))) == 0
+}
+
+# valid_pull_context is what the built-in accepts as `kubernetes`: null, or a namespace with Secret names and a
+# ServiceAccount name (non-empty names are checked by the built-in; the mock checks the types).
+valid_pull_context(null)
+
+valid_pull_context(p) if {
+	is_object(p)
+	every k, _ in p {
+		k in {"namespace", "image_pull_secrets", "service_account"}
+	}
+	is_string(p.namespace)
+	p.namespace != ""
+	every s in object.get(p, "image_pull_secrets", []) {
+		is_string(s)
+		s != ""
+	}
+	is_string(object.get(p, "service_account", ""))
 }
 
 verify_any(r) := verify_attestation(r) if {
