@@ -10,6 +10,7 @@ package imagepolicy.kubernetes
 import rego.v1
 
 import data.imagepolicy.kubernetes.request
+import data.imagepolicy.kubernetes.trail
 
 validate := review(validation)
 
@@ -45,8 +46,11 @@ validation := {"allowed": true} if {
 	request.result.mode == "audit"
 }
 
+# review wraps the response of either webhook; both carry the audit trail (imagepolicy.kubernetes.trail): the
+# mutating webhook's names each image as requested and the digest it pins it to, the validating webhook's each
+# image as stored and the verdict that admitted or denied it.
 review(response) := {
 	"apiVersion": "admission.k8s.io/v1",
 	"kind": "AdmissionReview",
-	"response": object.union(response, {"uid": request.uid}),
+	"response": object.union(object.union(response, trail.response), {"uid": request.uid}),
 }

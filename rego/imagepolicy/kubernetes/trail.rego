@@ -1,0 +1,94 @@
+# METADATA
+# title: Audit trail
+# description: |
+#   The auditAnnotations of both admission responses (docs/deployment.md, "Audit trail"): the API server writes
+#   them into its audit log under the webhook's name, and the decision log keeps them in the result. One annotation
+#   `image.<n>` per image the request was checked for (compact JSON: container, list, image, verdict, and for a
+#   verified image the digest it is pinned to and who signed it), and `images`, which counts them and says how many
+#   were left out. Only a verified image names a signer: a denied, warned, audited or exempt image says which.
+package imagepolicy.kubernetes.trail
+
+import rego.v1
+
+import data.imagepolicy.kubernetes.images
+import data.imagepolicy.kubernetes.request
+
+# Bounds, so that a Pod with hundreds of containers, or names and signer identities of any length, cannot make the
+# response or the audit event large: at most max_images annotations of images (about 1.5 KB each at most), each
+# string cut at max_chars characters (marked with "..."), at most max_signers signers per image.
+max_images := 20
+
+max_chars := 200
+
+max_signers := 4
+
+# response is merged into both admission responses: {"auditAnnotations": {...}}, or {} when there is nothing to
+# say (another operation or kind, an UPDATE that changes no image) or the summary cannot be made.
+response := {"auditAnnotations": a} if {
+	a := annotations
+	count(a) > 0
+} else := {}
+
+# checked are the images the request is decided on; in an exempt namespace, the ones it would have been.
+annotations := object.union(
+	{sprintf("image.%d", [i]): json.marshal(entry(c)) |
+		some i, c in request.containers
+		i < max_images
+	},
+	{"images": json.marshal(summary)},
+) if {
+	request.request.operation in {"CREATE", "UPDATE"}
+	images.known(request.kind)
+	count(request.containers) > 0
+}
+
+summary := {
+	"count": count(request.containers),
+	"annotated": min({count(request.containers), max_images}),
+	"omitted": max({0, count(request.containers) - max_images}),
+	"mode": mode,
+}
+
+# mode is how the namespace's images were treated: exempt (nothing verified), or the config's mode.
+mode := "exempt" if request.exempt
+
+else := request.result.mode
+
+entry(c) := object.union(
+	{"container": cut(c.name), "list": c.list, "image": cut(c.image), "verdict": verdict(c)},
+	proof(c),
+)
+
+# verdict says what happened to one image. An exempt namespace is tested before any verdict is looked up, so that
+# the trail verifies nothing the decision does not. An image that is not allowed is named by what the mode did
+# with it: denied (enforce), or admitted unverified with a warning (warn) or silently (audit).
+verdict(c) := "exempt" if request.exempt
+
+else := "verified" if {
+	d := request.verdicts[c.image]
+	d.allowed == true
+	d.verified == true
+} else := "allowed-without-verification" if {
+	request.verdicts[c.image].allowed == true
+} else := unverified[request.result.mode]
+
+unverified := {"enforce": "denied", "warn": "warned", "audit": "audited"}
+
+# proof is what only a verified image carries: the digest it was verified at (the one the mutating webhook pins
+# it to) and its signers, each a key fingerprint (key:sha256:<hex of the public key's DER>) or a certificate's
+# issuer and identity (cert:<issuer>|<identity>), as cosign.verify_batch reports them (docs/builtins.md).
+proof(c) := object.union(
+	{"digest": d.digest, "signers": [cut(s) | some i, s in d.signers; i < max_signers]},
+	{"signers_omitted": n | n := count(d.signers) - max_signers; n > 0},
+) if {
+	verdict(c) == "verified"
+	d := request.verdicts[c.image]
+} else := {}
+
+# cut bounds a string field; anything else (an image that is not a string) is "".
+cut(s) := s if {
+	is_string(s)
+	count(s) <= max_chars
+} else := concat("", [substring(s, 0, max_chars - 3), "..."]) if {
+	is_string(s)
+} else := ""
