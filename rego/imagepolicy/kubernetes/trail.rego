@@ -14,8 +14,9 @@ import data.imagepolicy.kubernetes.images
 import data.imagepolicy.kubernetes.request
 
 # Bounds, so that a Pod with hundreds of containers, or names and signer identities of any length, cannot make the
-# response or the audit event large: at most max_images annotations of images (about 1.5 KB each at most), each
-# string cut at max_chars characters (marked with "..."), at most max_signers signers per image.
+# response or the audit event large: at most max_images annotations of images, each string cut at max_chars
+# characters (marked with "..."), at most max_signers signers per image. An annotation then holds at most 7 such
+# strings, under 9 KB even if JSON escapes every character (\u003c is 6 bytes); in practice a few hundred bytes.
 max_images := 20
 
 max_chars := 200
@@ -78,7 +79,7 @@ unverified := {"enforce": "denied", "warn": "warned", "audit": "audited"}
 # it to) and its signers, each a key fingerprint (key:sha256:<hex of the public key's DER>) or a certificate's
 # issuer and identity (cert:<issuer>|<identity>), as cosign.verify_batch reports them (docs/builtins.md).
 proof(c) := object.union(
-	{"digest": d.digest, "signers": [cut(s) | some i, s in d.signers; i < max_signers]},
+	{"digest": cut(d.digest), "signers": [cut(s) | some i, s in d.signers; i < max_signers]},
 	{"signers_omitted": n | n := count(d.signers) - max_signers; n > 0},
 ) if {
 	verdict(c) == "verified"

@@ -140,3 +140,14 @@ test_trail_keys_are_valid_annotation_names if {
 		is_string(v)
 	}
 }
+
+# The worst case of the bound: every string at its cut, made of characters JSON escapes to 6 bytes.
+test_trail_worst_case_annotation_is_under_9_kb if {
+	worst := concat("", ["<" | some _ in numbers.range(1, 300)])
+	d := {"image": worst, "allowed": true, "verified": true, "digest": worst, "signers": [worst, worst, worst, worst, worst], "reasons": []}
+	r := validate(review("Pod", "CREATE", "prod", workload("Pod", {"containers": [{"name": worst, "image": worst}]}))) with data.imagepolicy.kubernetes.request.verdicts as {worst: d}
+	v := r.response.auditAnnotations["image.0"]
+	json.unmarshal(v).signers_omitted == 1
+	count(v) > 8000
+	count(v) < 9216
+}
