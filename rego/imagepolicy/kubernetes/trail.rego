@@ -30,7 +30,8 @@ response := {"auditAnnotations": a} if {
 	count(a) > 0
 } else := {}
 
-# checked are the images the request is decided on; in an exempt namespace, the ones it would have been.
+# annotations: one per image the request is decided on (request.containers: all on CREATE, the changed ones on
+# UPDATE; in an exempt namespace, the ones it would have been decided on), and the summary.
 annotations := object.union(
 	{sprintf("image.%d", [i]): json.marshal(entry(c)) |
 		some i, c in request.containers
