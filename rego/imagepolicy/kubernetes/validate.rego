@@ -10,9 +10,9 @@ package imagepolicy.kubernetes
 import rego.v1
 
 import data.imagepolicy.kubernetes.request
-import data.imagepolicy.kubernetes.trail
+import data.imagepolicy.kubernetes.response
 
-validate := review(validation)
+validate := response.review(validation)
 
 # The default denies: any error or undefined value below ends here.
 default validation := {"allowed": false, "status": {"code": 403, "reason": "Forbidden", "message": "image policy: the request could not be evaluated"}}
@@ -44,13 +44,4 @@ validation := {"allowed": true} if {
 	request.evaluated
 	count(request.problems) > 0
 	request.result.mode == "audit"
-}
-
-# review wraps the response of either webhook; both carry the audit trail (imagepolicy.kubernetes.trail): the
-# mutating webhook's names each image as requested and the digest it pins it to, the validating webhook's each
-# image as stored and the verdict that admitted or denied it.
-review(response) := {
-	"apiVersion": "admission.k8s.io/v1",
-	"kind": "AdmissionReview",
-	"response": object.union(object.union(response, trail.response), {"uid": request.uid}),
 }
