@@ -110,9 +110,10 @@ test_no_trail_for_other_operations_kinds_and_unchanged_updates if {
 	changed["image.0"].container == "c1"
 }
 
-# Bounded: 100 containers give 20 image annotations and a count of the rest; long strings are cut.
+# Bounded: 100 containers give 20 image annotations and a count of the rest; an annotation over 1,000 characters
+# has its strings cut.
 test_trail_is_bounded if {
-	long := concat("", ["ghcr.io/acme/", concat("", [x | some _ in numbers.range(1, 300); x := "a"]), ":v1"])
+	long := concat("", ["ghcr.io/acme/", concat("", [x | some _ in numbers.range(1, 1000); x := "a"]), ":v1"])
 	r := validate(pod_review("prod", array.concat([long], [signed | some _ in numbers.range(1, 99)]), []))
 	t := trail(r)
 	count(t) == 21
@@ -123,11 +124,20 @@ test_trail_is_bounded if {
 }
 
 test_trail_caps_signers if {
-	many := [sprintf("key:sha256:%d", [i]) | some i in numbers.range(1, 6)]
+	padding := concat("", ["0" | some _ in numbers.range(1, 200)])
+	many := [sprintf("cert:https://accounts.example|%d@%s", [i, padding]) | some i in numbers.range(1, 6)]
 	d := {"image": signed, "allowed": true, "verified": true, "digest": app_digest, "signers": many, "reasons": []}
 	t := trail(validate(pod_review("prod", [signed], []))) with data.imagepolicy.kubernetes.request.verdicts as {signed: d}
-	t["image.0"].signers == array.slice(many, 0, 4)
+	t["image.0"].signers == [concat("", [substring(s, 0, 197), "..."]) | some s in array.slice(many, 0, 4)]
 	t["image.0"].signers_omitted == 2
+	t["image.0"].digest == app_digest
+	t["image.0"].verdict == "verified"
+
+	# A few short signers are an annotation short enough to keep whole.
+	few := [sprintf("key:sha256:%d", [i]) | some i in numbers.range(1, 6)]
+	short := trail(validate(pod_review("prod", [signed], []))) with data.imagepolicy.kubernetes.request.verdicts as {signed: object.union(d, {"signers": few})}
+	short["image.0"].signers == few
+	not short["image.0"].signers_omitted
 }
 
 # Keys are valid names of Kubernetes audit annotations (the API server prefixes the webhook's name): lower-case
