@@ -2,6 +2,7 @@ package system.log_test
 
 import rego.v1
 
+import data.imagepolicy.testing
 import data.system.log
 
 review := {
@@ -68,4 +69,29 @@ test_a_malformed_review_is_still_masked if {
 	m := masked({"input": {"request": {"object": "env: s3cr3t"}}})
 	count(m) == 1
 	not contains(json.marshal(m), "s3cr3t")
+}
+
+# The decision log carries the audit trail (the result's auditAnnotations, docs/deployment.md "Audit trail") of both
+# webhooks, and still nothing of the Pod beyond its images: env values, args, annotations and secret names are gone.
+test_decision_log_keeps_the_audit_trail_and_no_secret if {
+	cfg := {"allow_with_verification": {"ghcr.io": {"acme/*": testing.dev}}}
+	every entrypoint in ["validate", "mutate"] {
+		result := data.imagepolicy.kubernetes[entrypoint] with input as review
+			with data.imagepolicy.config as cfg
+			with cosign.verify_batch as testing.verify_batch
+		event := {"input": review, "result": result}
+
+		# OPA applies the mask's upserts: the one op here replaces /input.
+		ops := [m | some m in log.mask with input as event]
+		count(ops) == 1
+		logged := {"input": ops[0].value, "result": result}
+		ops[0].path == "/input"
+		trail := json.unmarshal(logged.result.response.auditAnnotations["image.1"])
+		trail.image == "ghcr.io/acme/app:v1"
+		trail.verdict == "verified"
+		trail.signers == [sprintf("key:sha256:%s", [crypto.sha256(testing.keys.DEV)])]
+		json.unmarshal(logged.result.response.auditAnnotations["image.0"]).verdict == "denied"
+		not contains(json.marshal(logged), "s3cr3t")
+		contains(json.marshal(event), "s3cr3t")
+	}
 }

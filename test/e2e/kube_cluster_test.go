@@ -73,7 +73,28 @@ func writeFile(t *testing.T, path, content string) {
 type cluster struct {
 	kubeconfig string
 	kubectlBin string
+	auditLog   string // the API server's audit log (auditPolicy), JSON lines
 }
+
+// auditPolicy records, at level Metadata (who did what to which object, the
+// response status, and the admission webhooks' auditAnnotations; no object
+// bodies), every write to the kinds the shipped webhooks check. Nothing else
+// is recorded, so the log stays small for the suites that do not read it.
+const auditPolicy = `apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+  - level: Metadata
+    verbs: [create, update, patch]
+    resources:
+      - group: ""
+        resources: [pods, pods/ephemeralcontainers, replicationcontrollers]
+      - group: apps
+        resources: [deployments, replicasets, statefulsets, daemonsets]
+      - group: batch
+        resources: [jobs, cronjobs]
+  - level: None
+`
 
 const adminToken = "e2e-admin-token"
 
@@ -107,6 +128,8 @@ func startCluster(t *testing.T) cluster {
 	writeFile(t, tokens, adminToken+`,e2e-admin,e2e-admin,"system:masters"`+"\n")
 	tlsID := newServing(t)
 	port := freePort(t)
+	policy, auditLog := filepath.Join(dir, "audit-policy.yaml"), filepath.Join(dir, "audit.log")
+	writeFile(t, policy, auditPolicy)
 	start(t, apiserver, nil,
 		"--etcd-servers", etcdURL,
 		"--bind-address", "127.0.0.1", "--advertise-address", "127.0.0.1", "--secure-port", fmt.Sprint(port),
@@ -114,9 +137,12 @@ func startCluster(t *testing.T) cluster {
 		"--service-account-issuer", "https://kubernetes.default.svc",
 		"--service-account-key-file", saFile, "--service-account-signing-key-file", saFile,
 		"--token-auth-file", tokens, "--authorization-mode", "RBAC",
-		"--service-cluster-ip-range", "10.96.0.0/16")
+		"--service-cluster-ip-range", "10.96.0.0/16",
+		// blocking: the request handler writes its events itself (no batching);
+		// readers still poll, the last stage may land just after the response.
+		"--audit-policy-file", policy, "--audit-log-path", auditLog, "--audit-log-format", "json", "--audit-log-mode", "blocking")
 
-	c := cluster{kubeconfig: filepath.Join(dir, "kubeconfig"), kubectlBin: kubectl}
+	c := cluster{kubeconfig: filepath.Join(dir, "kubeconfig"), kubectlBin: kubectl, auditLog: auditLog}
 	writeFile(t, c.kubeconfig, fmt.Sprintf(`apiVersion: v1
 kind: Config
 clusters: [{name: e2e, cluster: {server: "https://127.0.0.1:%d", certificate-authority-data: %s}}]

@@ -76,7 +76,7 @@ test_allow_signed_every_kind_create_and_update if {
 	every kind, _ in images.pod_spec {
 		every op in ["CREATE", "UPDATE"] {
 			r := validate(review(kind, op, "prod", workload(kind, pod_spec([signed, "registry.k8s.io/pause:3.9"], [signed]))))
-			r.response == {"uid": "705ab4f5-6393-11e8-b7cc-42010a800002", "allowed": true}
+			object.remove(r.response, {"auditAnnotations"}) == {"uid": "705ab4f5-6393-11e8-b7cc-42010a800002", "allowed": true}
 			r.apiVersion == "admission.k8s.io/v1"
 			r.kind == "AdmissionReview"
 		}
@@ -131,7 +131,7 @@ test_warn_mode_allows_with_warnings if {
 
 test_audit_mode_allows_silently if {
 	r := validate(review("Pod", "CREATE", "observe", workload("Pod", pod_spec([unsigned], []))))
-	r.response == {"uid": "705ab4f5-6393-11e8-b7cc-42010a800002", "allowed": true}
+	object.remove(r.response, {"auditAnnotations"}) == {"uid": "705ab4f5-6393-11e8-b7cc-42010a800002", "allowed": true}
 }
 
 test_allow_other_operations_and_kinds if {
@@ -179,7 +179,7 @@ test_mutate_cronjob_path if {
 
 test_mutate_no_patch_for_unverified if {
 	r := mutate(review("Pod", "CREATE", "prod", workload("Pod", pod_spec([unsigned], []))))
-	r.response == {"uid": "705ab4f5-6393-11e8-b7cc-42010a800002", "allowed": true}
+	object.remove(r.response, {"auditAnnotations"}) == {"uid": "705ab4f5-6393-11e8-b7cc-42010a800002", "allowed": true}
 }
 
 test_system_main_is_validate if {

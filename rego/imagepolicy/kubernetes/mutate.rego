@@ -3,6 +3,7 @@ package imagepolicy.kubernetes
 import rego.v1
 
 import data.imagepolicy.kubernetes.request
+import data.imagepolicy.kubernetes.response
 
 # METADATA
 # scope: document
@@ -12,7 +13,7 @@ import data.imagepolicy.kubernetes.request
 #   the digest that was verified (name@sha256:...) with a JSONPatch, so the runtime pulls exactly what was checked
 #   and a tag moved after verification changes nothing. It never denies: the validating webhook decides.
 # entrypoint: true
-mutate := review(mutation)
+mutate := response.review(mutation)
 
 default mutation := {"allowed": true}
 

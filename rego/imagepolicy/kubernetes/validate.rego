@@ -10,8 +10,9 @@ package imagepolicy.kubernetes
 import rego.v1
 
 import data.imagepolicy.kubernetes.request
+import data.imagepolicy.kubernetes.response
 
-validate := review(validation)
+validate := response.review(validation)
 
 # The default denies: any error or undefined value below ends here.
 default validation := {"allowed": false, "status": {"code": 403, "reason": "Forbidden", "message": "image policy: the request could not be evaluated"}}
@@ -43,10 +44,4 @@ validation := {"allowed": true} if {
 	request.evaluated
 	count(request.problems) > 0
 	request.result.mode == "audit"
-}
-
-review(response) := {
-	"apiVersion": "admission.k8s.io/v1",
-	"kind": "AdmissionReview",
-	"response": object.union(response, {"uid": request.uid}),
 }
