@@ -2,23 +2,19 @@ package main
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"io"
-	"math/big"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"testing"
 	"time"
+
+	"github.com/opa-cosign/opa-cosign/internal/testutil"
 )
 
 // gatekeeperSection is section 10: Gatekeeper's external-data call to the
@@ -93,39 +89,25 @@ func gatekeeperClient(dir string) *http.Client {
 func (e *env) gatekeeperTLS() string {
 	dir, err := os.MkdirTemp(e.work, "gatekeeper-tls")
 	must(err)
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	must(err)
-	ca := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "bench CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	var t benchTB
+	ca := testutil.NewCA(t)
+	serverCert, serverKey := ca.IssueServing(t, "127.0.0.1")
+	clientCert, clientKey := ca.IssueTLS(t, []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth})
+	for file, b := range map[string][]byte{
+		"ca.crt": []byte(testutil.CertPEM(ca.Root)), "server.crt": serverCert, "server.key": serverKey,
+		"client.crt": clientCert, "client.key": clientKey,
+	} {
+		must(os.WriteFile(filepath.Join(dir, file), b, 0o600))
 	}
-	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
-	must(err)
-	ca, err = x509.ParseCertificate(caDER)
-	must(err)
-	writePEM(filepath.Join(dir, "ca.crt"), "CERTIFICATE", caDER)
-	leaf := func(file string, serial int64, usage x509.ExtKeyUsage) {
-		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		must(err)
-		tmpl := &x509.Certificate{
-			SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: file},
-			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage},
-			IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-		must(err)
-		keyDER, err := x509.MarshalECPrivateKey(key)
-		must(err)
-		writePEM(filepath.Join(dir, file+".crt"), "CERTIFICATE", der)
-		writePEM(filepath.Join(dir, file+".key"), "EC PRIVATE KEY", keyDER)
-	}
-	leaf("server", 2, x509.ExtKeyUsageServerAuth)
-	leaf("client", 3, x509.ExtKeyUsageClientAuth)
 	return dir
 }
 
-func writePEM(path, kind string, der []byte) {
-	must(os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: kind, Bytes: der}), 0o600))
-}
+// benchTB lets the bench, a program rather than a test, use testutil's
+// certificate helpers: they only mark helpers and fail, and a failure here
+// stops the bench as must does. Any other testing.TB method is not used by
+// them and would panic on the nil interface.
+type benchTB struct{ testing.TB }
+
+func (benchTB) Helper()                   {}
+func (benchTB) Fatal(args ...any)         { panic(fmt.Sprint(args...)) }
+func (benchTB) Fatalf(f string, a ...any) { panic(fmt.Sprintf(f, a...)) }
