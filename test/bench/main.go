@@ -26,30 +26,27 @@ func main() {
 	defer os.RemoveAll(work)
 	e := &env{root: root, work: work}
 	defer e.stop()
-	// BENCH_ONLY=envoy|gatekeeper|warm|slow|scale|memory measures one section alone.
-	switch os.Getenv("BENCH_ONLY") {
-	case "gatekeeper":
-		e.setup(10)
-		fmt.Print(e.gatekeeperSection())
-		return
-	case "envoy":
-		e.setup(1)
-		fmt.Print(e.envoySection())
-		return
-	case "warm":
-		e.setup(10)
-		fmt.Print(e.warmSection())
-		return
-	case "slow":
-		e.setup(50)
-		fmt.Print(e.slowSection())
-		return
-	case "scale":
-		e.setup(50)
-		fmt.Print(e.scaleSection())
-		return
-	case "memory":
-		fmt.Print(e.memorySection())
+	// BENCH_ONLY=<section> measures one section alone, with the images it needs.
+	if only := os.Getenv("BENCH_ONLY"); only != "" {
+		sections := map[string]struct {
+			images int
+			run    func() string
+		}{
+			"gatekeeper": {10, e.gatekeeperSection},
+			"envoy":      {1, e.envoySection},
+			"warm":       {10, e.warmSection},
+			"slow":       {50, e.slowSection},
+			"scale":      {50, e.scaleSection},
+			"memory":     {0, e.memorySection},
+		}
+		sec, ok := sections[only]
+		if !ok {
+			panic("BENCH_ONLY: unknown section " + only + " (gatekeeper, envoy, warm, slow, scale, memory)")
+		}
+		if sec.images > 0 {
+			e.setup(sec.images)
+		}
+		fmt.Print(sec.run())
 		return
 	}
 	e.setup(50)
