@@ -261,11 +261,7 @@ func (b *batch) abandon() {
 				j.result = img.failed
 			default:
 				t := img.target
-				what := "verifying the signatures of "
-				if j.req.Kind == verify.Attestations {
-					what = "verifying the attestations of "
-				}
-				j.result = timeoutResult(img.image, what+t.Ref.Name+"@"+t.Digest.String(), verifyHost(t, j.req.Options), b.e.cfg.Timeout)
+				j.result = timeoutResult(img.image, verifyStep(t, j.req), verifyHost(t, j.req.Options), b.e.cfg.Timeout)
 			}
 		}
 	}

@@ -27,6 +27,9 @@ func (e *Engine) resolveWork(img *imageWork) func(context.Context) any {
 		defer e.leave()
 		start, requests := time.Now(), &registry.Counter{}
 		t, failed := e.verifier.Resolve(registry.WithCounter(registry.WithKeyring(ctx, kr), requests), image, ref)
+		if timedOut(failed) {
+			failed = timeoutResult(image, "resolving the tag of "+ref.Reference, ref.Registry, e.cfg.Timeout)
+		}
 		if failed == nil {
 			e.cache.tags.add(key, t.Digest)
 		}
@@ -53,6 +56,9 @@ func (e *Engine) verifyWork(key string, t verify.Target, j *job) func(context.Co
 		defer e.obs.InFlight(-1)
 		start, requests := time.Now(), &registry.Counter{}
 		res := e.verifier.VerifyDigest(registry.WithCounter(registry.WithKeyring(ctx, kr), requests), t, r.Options, r.Kind)
+		if timedOut(res) {
+			res = timeoutResult(res.Image, verifyStep(t, r), verifyHost(t, r.Options), e.cfg.Timeout)
+		}
 		took := time.Since(start)
 		e.obs.Verified(outcome(res), format(res), took)
 		e.trace(func() Trace {
@@ -108,6 +114,22 @@ func withImage(r *verify.Result, image string) *verify.Result {
 	c := *r
 	c.Image = image
 	return &c
+}
+
+// timedOut reports whether the work itself saw its deadline. The flight's
+// deadline and the batch's are the same timeout and either may fire first, so
+// both must produce the same message: timeoutResult's.
+func timedOut(r *verify.Result) bool {
+	return r != nil && len(r.Errors) > 0 && r.Errors[0].Code == verify.CodeTimeout
+}
+
+// verifyStep names a verification for a timeout message.
+func verifyStep(t verify.Target, r Request) string {
+	what := "verifying the signatures of "
+	if r.Kind == verify.Attestations {
+		what = "verifying the attestations of "
+	}
+	return what + t.Ref.Name + "@" + t.Digest.String()
 }
 
 // timeoutResult says which step against which registry was still running
