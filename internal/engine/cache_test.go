@@ -25,7 +25,7 @@ func TestCacheHasNoGoroutine(t *testing.T) {
 	obs := &evictions{}
 	var caches []*cache
 	for range 20 {
-		c, err := newCache(CacheConfig{MaxEntries: 2, TTL: 50 * time.Millisecond, FailureTTL: time.Nanosecond, TagTTL: time.Nanosecond}, obs)
+		c, err := newCache(CacheConfig{MaxEntries: 2, TTL: 250 * time.Millisecond, FailureTTL: time.Nanosecond, TagTTL: time.Nanosecond}, obs)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -40,7 +40,7 @@ func TestCacheHasNoGoroutine(t *testing.T) {
 	if got, hit := c.get("a", true); !hit || got != ok {
 		t.Fatal("a fresh entry is not found")
 	}
-	time.Sleep(60 * time.Millisecond)
+	time.Sleep(300 * time.Millisecond) // past the TTL; the TTL leaves room for a loaded machine between put and get
 	if _, hit := c.get("a", true); hit {
 		t.Fatal("an expired entry is still found")
 	}

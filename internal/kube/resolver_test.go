@@ -147,7 +147,7 @@ func TestResolveCachesBrieflyThenSeesRotation(t *testing.T) {
 	a := newAPIServer(t)
 	a.set("secret/prod/regcred", pullSecret(host, "robot", "old"))
 	a.delay = 50 * time.Millisecond
-	r, err := NewResolver(Config{Client: ClientConfig{APIServer: a.srv.URL, CAFile: a.caFile, TokenFile: a.tokenFile}, Namespaces: []string{"*"}, CacheTTL: 300 * time.Millisecond})
+	r, err := NewResolver(Config{Client: ClientConfig{APIServer: a.srv.URL, CAFile: a.caFile, TokenFile: a.tokenFile}, Namespaces: []string{"*"}, CacheTTL: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +177,7 @@ func TestResolveCachesBrieflyThenSeesRotation(t *testing.T) {
 	if c.Keyring.ID() != ids[0] {
 		t.Error("the rotated secret was used within the TTL")
 	}
-	time.Sleep(350 * time.Millisecond)
+	time.Sleep(1100 * time.Millisecond)
 	c, err = r.Resolve(context.Background(), p)
 	if got, _ := c.Keyring.Lookup(host + "/app"); err != nil || got.Password != "new" {
 		t.Errorf("after the TTL: %+v, %v; want the rotated password", got, err)
