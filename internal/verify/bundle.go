@@ -3,6 +3,7 @@ package verify
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -53,7 +54,7 @@ func (v *Verifier) bundles(ctx context.Context, t Target, o *Options, co *cosign
 		}
 		b, blob, err := v.fetchBundle(ctx, repo.Digest(desc.Digest.String()))
 		if err != nil {
-			if ctx.Err() != nil || isTransportRefusal(ctx) {
+			if ctx.Err() != nil || isTransportRefusal(ctx) || errors.Is(err, registry.ErrLimitExceeded) {
 				return outcomes, err
 			}
 			outcomes = append(outcomes, candidateOutcome{format: FormatBundle, code: classifyCandidate(err, kind), err: fmt.Errorf("reading bundle %s: %w", desc.Digest, err)})
@@ -170,6 +171,9 @@ func (v *Verifier) fetchBundle(ctx context.Context, ref name.Digest) (*sgbundle.
 	desc := m.Layers[0]
 	if !strings.HasPrefix(string(desc.MediaType), bundleArtifactPrefix) {
 		return nil, v1.Hash{}, &malformedError{fmt.Errorf("bundle layer has media type %q", desc.MediaType)}
+	}
+	if err := v.oversized("bundle layer", desc.Digest, desc.Size); err != nil {
+		return nil, v1.Hash{}, err
 	}
 	layer, err := img.LayerByDigest(desc.Digest)
 	if err != nil {

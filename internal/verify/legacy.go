@@ -55,6 +55,9 @@ func (v *Verifier) legacy(ctx context.Context, t Target, o *Options, co *cosign.
 		if ctx.Err() != nil {
 			return outcomes, ctx.Err()
 		}
+		if err := v.oversizedLayer(sig); err != nil {
+			return outcomes, err
+		}
 		// Read the payload blob once: cosign, the claim check and the result
 		// all ask for it.
 		sig, err := static.Copy(sig)
@@ -70,6 +73,20 @@ func (v *Verifier) legacy(ctx context.Context, t Target, o *Options, co *cosign.
 		}
 	}
 	return outcomes, nil
+}
+
+// oversizedLayer applies oversized to a candidate's payload layer. Its size
+// and digest come from the signature manifest: asking costs no request.
+func (v *Verifier) oversizedLayer(sig oci.Signature) error {
+	size, err := sig.Size()
+	if err != nil {
+		return nil // static.Copy meets the same error and reports it
+	}
+	digest, err := sig.Digest()
+	if err != nil {
+		return nil
+	}
+	return v.oversized("signature layer", digest, size)
 }
 
 // legacyOne verifies one candidate with cosign, the digest claim and
