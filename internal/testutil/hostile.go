@@ -19,7 +19,8 @@ const (
 	// FaultEndless lists 10,000 signatures under every .sig tag (docs/security.md #1).
 	FaultEndless = "endless"
 	// FaultHuge lists one signature whose layer claims 64 MiB and streams
-	// without a Content-Length for as long as the client reads (docs/security.md #2).
+	// without a Content-Length for as long as a client reads (docs/security.md #2);
+	// Streamed says whether one did.
 	FaultHuge = "huge"
 )
 

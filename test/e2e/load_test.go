@@ -148,6 +148,11 @@ func TestLoad(t *testing.T) {
 			t.Errorf("%s: denied after %s, want within %s", fault, worst, bound)
 		}
 	}
+	// The huge fault's layer claims 64 MiB, past max_blob_bytes: it is refused
+	// from its descriptor, never requested (docs/security.md #2).
+	if n := evil.Streamed(); n != 0 {
+		t.Errorf("the hostile registry streamed %d bytes of a blob whose descriptor is over the limit", n)
+	}
 	if after.goroutines > base.goroutines+loadSlackGoroutines {
 		t.Errorf("goroutines: %d after the run, %d before", after.goroutines, base.goroutines)
 	}
