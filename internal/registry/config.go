@@ -37,6 +37,22 @@ type Limits struct {
 	MaxReferrers     int   // referrer descriptors per image; default 64
 }
 
+// SignatureBytes is what one signature may add to a legacy signature or
+// attestation manifest. A keyless signature's layer descriptor, with its
+// signature, certificate and Rekor bundle annotations, is ≈ 3 KiB
+// (TestLargestLegitimateSignatureManifest measures one); a chain, an RFC 3161
+// timestamp and long identities add a few KiB more, well under 32.
+const SignatureBytes = 32 << 10
+
+// SignatureManifestBytes bounds a legacy signature or attestation manifest:
+// max_signatures signatures at SignatureBytes each, at most max_manifest_bytes
+// (1 MiB by default). A manifest with more signatures than that is refused by
+// the count anyway; refusing it by size stops it before it is decoded, which
+// was half the server's CPU under a hostile registry (BENCHMARKS.md §7).
+func (l Limits) SignatureManifestBytes() int64 {
+	return min(l.MaxManifestBytes, int64(l.MaxSignatures)*SignatureBytes)
+}
+
 // Default values for Limits.
 const (
 	DefaultMaxManifestBytes = 4 << 20

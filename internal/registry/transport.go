@@ -125,7 +125,10 @@ func (g *guard) roundTrip(req *http.Request, t *Tracker) (*http.Response, error)
 		return resp, err
 	}
 	limit, what := g.limits.MaxBlobBytes, "blob"
-	if isManifestPath(req.URL.Path) {
+	switch {
+	case isSignatureTagPath(req.URL.Path):
+		limit, what = g.limits.SignatureManifestBytes(), "signature manifest"
+	case isManifestPath(req.URL.Path):
 		limit, what = g.limits.MaxManifestBytes, "manifest"
 	}
 	if resp.ContentLength > limit {
@@ -151,6 +154,17 @@ func redirects(req *http.Request) int {
 		n++
 	}
 	return n
+}
+
+// isSignatureTagPath reports whether p reads cosign's legacy signature or
+// attestation manifest of an image: /manifests/sha256-<hex>.sig or .att.
+func isSignatureTagPath(p string) bool {
+	i := strings.LastIndex(p, "/manifests/sha256-")
+	if i < 0 {
+		return false
+	}
+	tag := p[i+len("/manifests/"):]
+	return strings.HasSuffix(tag, ".sig") || strings.HasSuffix(tag, ".att")
 }
 
 func isManifestPath(p string) bool {
