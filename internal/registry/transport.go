@@ -124,11 +124,14 @@ func (g *guard) roundTrip(req *http.Request, t *Tracker) (*http.Response, error)
 	if err != nil || req.Method == http.MethodHead {
 		return resp, err
 	}
+	// A response is limited by what was asked for, not by where a redirect
+	// led: a manifest redirected to a path without /manifests/ is still one.
+	asked := originPath(req)
 	limit, what := g.limits.MaxBlobBytes, "blob"
 	switch {
-	case isSignatureTagPath(req.URL.Path):
+	case isSignatureTagPath(asked):
 		limit, what = g.limits.SignatureManifestBytes(), "signature manifest"
-	case isManifestPath(req.URL.Path):
+	case isManifestPath(asked):
 		limit, what = g.limits.MaxManifestBytes, "manifest"
 	}
 	if resp.ContentLength > limit {
@@ -138,13 +141,21 @@ func (g *guard) roundTrip(req *http.Request, t *Tracker) (*http.Response, error)
 		return nil, err
 	}
 	body := &limitedBody{rc: resp.Body, left: limit, what: what, limit: limit, tracker: t}
-	if what == "manifest" && resp.StatusCode == http.StatusOK && strings.Contains(req.URL.Path, "/manifests/") {
+	if resp.StatusCode == http.StatusOK && strings.Contains(asked, "/manifests/") {
 		if claimed := resp.Header.Get("Docker-Content-Digest"); strings.HasPrefix(claimed, "sha256:") {
 			body.claimed, body.hash = claimed, sha256.New()
 		}
 	}
 	resp.Body = body
 	return resp, nil
+}
+
+// originPath is the path of the request that started req's redirect chain.
+func originPath(req *http.Request) string {
+	for req.Response != nil && req.Response.Request != nil {
+		req = req.Response.Request
+	}
+	return req.URL.Path
 }
 
 // redirects counts the hops that led to req.
