@@ -252,7 +252,7 @@ func (b *batch) abandon() {
 	}
 	for _, img := range b.images {
 		if !img.resolved {
-			img.failed = timeoutResult(img.image, "resolving the tag of "+img.ref.Reference, img.ref.Registry, b.e.cfg.Timeout)
+			img.failed = timeoutResult(img.image, resolveStep(img.ref), img.ref.Registry, b.e.cfg.Timeout)
 		}
 		for _, j := range img.jobs {
 			switch {

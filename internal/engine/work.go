@@ -28,7 +28,7 @@ func (e *Engine) resolveWork(img *imageWork) func(context.Context) any {
 		start, requests := time.Now(), &registry.Counter{}
 		t, failed := e.verifier.Resolve(registry.WithCounter(registry.WithKeyring(ctx, kr), requests), image, ref)
 		if timedOut(failed) {
-			failed = timeoutResult(image, "resolving the tag of "+ref.Reference, ref.Registry, e.cfg.Timeout)
+			failed = timeoutResult(image, resolveStep(ref), ref.Registry, e.cfg.Timeout)
 		}
 		if failed == nil {
 			e.cache.tags.add(key, t.Digest)
@@ -122,6 +122,9 @@ func withImage(r *verify.Result, image string) *verify.Result {
 func timedOut(r *verify.Result) bool {
 	return r != nil && len(r.Errors) > 0 && r.Errors[0].Code == verify.CodeTimeout
 }
+
+// resolveStep names a tag resolution for a timeout message.
+func resolveStep(ref reference.Reference) string { return "resolving the tag of " + ref.Reference }
 
 // verifyStep names a verification for a timeout message.
 func verifyStep(t verify.Target, r Request) string {
